@@ -1,0 +1,72 @@
+"""Every difference between Python 2.7 and Python 3.6+ that the package meets.
+
+Other modules import these names instead of testing the interpreter version
+themselves, so that the day Python 2 support ends this module is the only one
+to simplify.
+"""
+import datetime
+import json
+import sys
+import time
+
+import six
+
+PY2 = six.PY2
+
+#: Seconds from an arbitrary origin that never goes backwards (Python 3), or
+#: the wall clock where no monotonic clock exists (Python 2.7).
+monotonic = getattr(time, "monotonic", time.time)
+
+if PY2:  # pragma: no cover - exercised by the 2.7 test run
+    JSONDecodeError = ValueError
+
+    class _UTC(datetime.tzinfo):
+        """The UTC time zone, which Python 2.7's datetime module lacks."""
+
+        def utcoffset(self, dt):
+            return datetime.timedelta(0)
+
+        def dst(self, dt):
+            return datetime.timedelta(0)
+
+        def tzname(self, dt):
+            return "UTC"
+
+        def __repr__(self):
+            return "UTC"
+
+    UTC = _UTC()
+else:
+    JSONDecodeError = json.JSONDecodeError
+    UTC = datetime.timezone.utc
+
+
+def utc_datetime(seconds):
+    """Return the aware UTC datetime of a POSIX timestamp."""
+    return datetime.datetime.fromtimestamp(seconds, UTC)
+
+
+def local_datetime(seconds):
+    """Return the naive local-time datetime of a POSIX timestamp."""
+    return datetime.datetime.fromtimestamp(seconds)
+
+
+def to_text(data, encoding="utf-8"):
+    """Decode bytes to text, replacing what does not decode; pass text through."""
+    if isinstance(data, six.binary_type):
+        return data.decode(encoding, "replace")
+    return six.text_type(data)
+
+
+def json_loads(data):
+    """Parse JSON from bytes or text; raise ``ValueError`` when it is not JSON."""
+    if isinstance(data, six.binary_type):
+        data = data.decode("utf-8")
+    return json.loads(data)
+
+
+def flush_print(line, stream=None):
+    """Write one line and flush it at once, so a pipe reader sees it now."""
+    stream = stream or sys.stdout
+    stream.write(line + "\n")
+    stream.flush()

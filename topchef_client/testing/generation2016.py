@@ -1,0 +1,377 @@
+"""The TopChef server of September 2016 (spec §2), quirks and all.
+
+Every deliberate deviation from sensible behaviour below is a quirk of the
+real server that a client meets at run time; each names its entry in the
+spec's quirk table (§6). With ``quirks=False`` the 500s that are plain bugs
+answer what the code meant to answer instead.
+"""
+import re
+import uuid
+
+import jsonschema
+
+from topchef_client.testing import fields
+from topchef_client.testing.application import Application
+from topchef_client.testing.web import (
+    NOT_JSON, HTTPException, MalformedJSON, Router, empty_response, json_response,
+    parse_uuid)
+
+HEARTBEAT_TIMEOUT = 30  # seconds, fixed: nothing in the 2016 API can set it (§2.4)
+STATUSES = ("REGISTERED", "WORKING", "COMPLETED")
+# The marshmallow regex; note that "$" also matches before a final newline,
+# which is how "WORKING\n" slips through to the database (§6 quirk 14).
+_STATUS_PATTERN = re.compile(r"^(REGISTERED|WORKING|COMPLETED)$")
+
+# GET /services meta, as the server inlines it (§2.5).
+POST_SCHEMA = {
+    "type": "object",
+    "required": ["description", "job_registration_schema", "name"],
+    "properties": {
+        "description": {"title": "description", "type": "string"},
+        "has_timed_out": {"title": "has_timed_out", "type": "boolean", "default": False},
+        "id": {"title": "id", "type": "string"},
+        "job_registration_schema": {"title": "job_registration_schema", "type": "object"},
+        "job_result_schema": {"title": "job_result_schema", "type": "object"},
+        "name": {"title": "name", "type": "string"},
+    },
+}
+
+
+def _status(value):
+    value = fields.string(value)
+    if not _STATUS_PATTERN.match(value):
+        raise fields.Invalid(
+            "The status %s is not REGISTERED, WORKING, or COMPLETED" % value)
+    return value
+
+
+_SERVICE_FIELDS = {
+    "name": (fields.string, True),
+    "description": (fields.string, True),
+    "job_registration_schema": (fields.mapping, True),
+    "job_result_schema": (fields.mapping, False),
+    "id": (fields.string, False),
+    "has_timed_out": (fields.boolean, False),
+}
+_NEW_JOB_FIELDS = {
+    "parameters": (fields.mapping, True),
+    "status": (_status, False),
+    "id": (fields.string, False),
+    "date_submitted": (fields.datetime_text, False),
+}
+_JOB_UPDATE_FIELDS = {
+    "parameters": (fields.mapping, True),
+    "status": (_status, False),
+    "result": (fields.mapping, False),
+    "id": (fields.string, False),
+    "date_submitted": (fields.datetime_text, False),
+}
+
+
+def trim_registration_schema(schema):
+    """What survives the round trip through marshmallow-jsonschema (§2.4, §6 quirk 7)."""
+    trimmed = dict((key, schema[key]) for key in ("properties", "required") if key in schema)
+    trimmed["type"] = "object"
+    return trimmed
+
+
+def _errors(request, status, errors):
+    return json_response(request, status, {"errors": errors})
+
+
+class Generation2016(Application):
+    """Routes and handlers of ``topchef/api_server.py`` at commit 33b511a."""
+
+    generation = "2016"
+
+    def __init__(self, storage, clock, quirks=True):
+        Application.__init__(self, storage, clock, quirks)
+        router = self.router = Router(head_as_get=True)
+        router.add("/", GET=self.root)
+        router.add("/echo", POST=self.echo)
+        router.add("/validator", POST=self.validator)
+        router.add("/services", GET=self.list_services, POST=self.register_service)
+        router.add("/services/<service_id>", GET=self.get_service, PATCH=self.heartbeat)
+        router.add("/services/<service_id>/jobs", GET=self.list_service_jobs,
+                   POST=self.submit_job)
+        router.add("/services/<service_id>/queue", GET=self.queue)
+        router.add("/services/<service_id>/jobs/<job_id>", PUT=self.update_service_job)
+        router.add("/jobs", GET=self.list_jobs)
+        router.add("/jobs/<job_id>", GET=self.get_job, PUT=self.update_job)
+        router.add("/jobs/<job_id>/next", GET=self.next_job)
+
+    # The JSON gate of decorators.py (§2.2): falsy JSON is "not JSON" (§6 quirk 13),
+    # malformed JSON is Flask's 400 HTML page.
+
+    def _json_body(self, request):
+        try:
+            body = request.json()
+        except MalformedJSON:
+            raise HTTPException(400)
+        if body is NOT_JSON or not body:
+            return None
+        return body
+
+    def _gate(self, request):
+        body = self._json_body(request)
+        if body is None:
+            return None, _errors(request, 400, "The request body is not JSON")
+        return body, None
+
+    # Representations (§2.4)
+
+    def _service_summary(self, request, service):
+        return {
+            "has_timed_out": self.now() - service.last_checked_in >= HEARTBEAT_TIMEOUT,
+            "id": service.id,
+            "name": service.name,
+            "url": request.url("/services/%s" % service.id),
+        }
+
+    def _service_detail(self, request, service):
+        detail = self._service_summary(request, service)
+        detail.update(description=service.description,
+                      job_registration_schema=service.registration_schema,
+                      job_result_schema=service.result_schema)
+        return detail
+
+    def _job_summary(self, job):
+        # Parameters are missing from summaries: the handlers never attach the
+        # file store to jobs they load (§6 quirk 8).
+        return {"date_submitted": self.timestamp(job.date_submitted), "id": job.id,
+                "status": job.status}
+
+    def _job_with_parameters(self, job):
+        summary = self._job_summary(job)
+        summary["parameters"] = job.parameters
+        return summary
+
+    def _job_detail(self, job):
+        detail = self._job_with_parameters(job)
+        detail["result"] = job.result
+        return detail
+
+    # Endpoints
+
+    def root(self, request):
+        return json_response(request, 200, {"data": {}, "meta": {
+            "author": "Michal Kononenko", "email": "michalkononenko@gmail.com",
+            "source_repository": "https://www.github.com/MichalKononenko/TopChef",
+            "version": "0.1dev"}})
+
+    def echo(self, request):
+        body, error = self._gate(request)
+        return error or json_response(request, 200, {"data": body})
+
+    def validator(self, request):
+        body, error = self._gate(request)
+        if error:
+            return error
+        # jsonschema.validate of jsonschema 2.5: the draft from "$schema", the
+        # schema checked first, only the first error reported. A missing key
+        # or a bad schema escapes as a 500 (§6 quirk 15).
+        instance, schema = body["object"], body["schema"]
+        validator_class = jsonschema.validators.validator_for(
+            schema, default=jsonschema.Draft4Validator)
+        if validator_class not in (jsonschema.Draft3Validator, jsonschema.Draft4Validator):
+            validator_class = jsonschema.Draft4Validator  # 2.5 knew drafts 3 and 4
+        validator_class.check_schema(schema)
+        for failure in validator_class(schema).iter_errors(instance):
+            if failure.context:
+                # The sub-errors are not JSON-serialisable (§6 quirk 15).
+                raise HTTPException(500)
+            return _errors(request, 400, {"message": failure.message, "context": []})
+        return json_response(request, 200, {"data": {}})
+
+    def list_services(self, request):
+        return json_response(request, 200, {
+            "data": [self._service_summary(request, service)
+                     for service in self.storage.list_services()],
+            "meta": {"POST_schema": POST_SCHEMA}})
+
+    def register_service(self, request):
+        body, error = self._gate(request)
+        if error:
+            return error
+        values, problems = fields.load(body, _SERVICE_FIELDS)
+        if problems:
+            return _errors(request, 400, {
+                "message": "Invalid request, serializer produced errors.",
+                "serializer_errors": problems})
+        service_uuid = uuid.uuid1()
+        service_id = str(service_uuid)
+        self.storage.add_service(
+            id=service_id, name=values["name"], description=values["description"],
+            registration_schema=trim_registration_schema(values["job_registration_schema"]),
+            # The setter keeps nothing of the given schema (§6 quirk 7).
+            result_schema={"type": "object"},
+            timeout=HEARTBEAT_TIMEOUT, available=True, last_checked_in=self.now())
+        service = self.storage.get_service(service_id)
+        location = request.url("/services/%s" % service_id)
+        # The message prints the id as a decimal integer (§6 quirk 16).
+        message = ("Service Service(id=%d, name=%s, description=%s, schema=%s) "
+                   "successfully registered" % (
+                       service_uuid.int, service.name, service.description,
+                       fields.python_repr(service.registration_schema)))
+        return json_response(request, 201, {"data": {
+            "message": message,
+            "service_details": self._service_detail(request, service)}},
+            headers=[("Location", location)])
+
+    def get_service(self, request, service_id):
+        parsed = parse_uuid(service_id)
+        if parsed is None:
+            return _errors(request, 404, "The service id %s is not a UUID. No service "
+                                         "with this id exists" % service_id)
+        service = self.storage.get_service(parsed)
+        if service is None:
+            if self.quirks:
+                raise HTTPException(500)  # the None check comes too late (§6 quirk 1)
+            return _errors(request, 404, "A service with id %s was not found" % parsed)
+        return json_response(request, 200, {"data": self._service_detail(request, service)})
+
+    def heartbeat(self, request, service_id):
+        parsed = parse_uuid(service_id)
+        if parsed is None:
+            return _errors(request, 404, "Unable to parse id %s as a UUID" % service_id)
+        if self.storage.get_service(parsed) is None:
+            # Wrong noun and an unfilled %s, verbatim (§6 quirk 10).
+            return _errors(request, 404, "The job with id %s does not exist")
+        now = self.now()
+        # Committed before the body is read (§6 quirk 11).
+        self.storage.update_service(parsed, last_checked_in=now)
+        if self._json_body(request) is None:
+            return json_response(request, 200, {"data": "service %s checked in at %s" % (
+                parsed, self.naive_utc_text(now))})
+        # A truthy JSON body changes the reply, and its clock (§6 quirk 12).
+        return json_response(request, 200, {"meta": "service %s has heartbeated at %s" % (
+            parsed, self.naive_local_text(now))})
+
+    def _service_for_jobs(self, service_id):
+        """The service of a ``/services/<id>/jobs`` route, which never parses its id."""
+        parsed = parse_uuid(service_id)
+        if parsed is None:
+            raise HTTPException(500)  # the database converter raises (§6 quirk 5)
+        return self.storage.get_service(parsed)
+
+    def list_service_jobs(self, request, service_id):
+        service = self._service_for_jobs(service_id)
+        if service is None:
+            return _errors(request, 404, "A service with id %s was not found" % service_id)
+        return json_response(request, 200, {"data": [
+            self._job_summary(job)
+            for job in self.storage.list_jobs(service.id, summary=True)]})
+
+    def submit_job(self, request, service_id):
+        body, error = self._gate(request)
+        if error:
+            return error
+        service = self._service_for_jobs(service_id)
+        if service is None:
+            return _errors(request, 404, "A service with id %s was not found" % service_id)
+        values, problems = fields.load(body, _NEW_JOB_FIELDS)
+        if problems:
+            return _errors(request, 400, "Schema loading produced errors %s"
+                           % fields.python_repr(problems))
+        parameters = values["parameters"]
+        try:
+            jsonschema.validate(parameters, service.registration_schema,
+                                cls=jsonschema.Draft4Validator)
+        except jsonschema.ValidationError as failure:
+            if self.quirks:
+                raise HTTPException(500)  # the exception escapes Job.__init__ (§6 quirk 6)
+            return _errors(request, 400, failure.message)
+        job_id = str(uuid.uuid1())
+        self.storage.add_job(id=job_id, service_id=service.id, status="REGISTERED",
+                             parameters=parameters, result={},
+                             date_submitted=self.now())
+        job = self.storage.get_job(job_id)
+        return json_response(request, 201, {"data": {
+            "job_details": self._job_with_parameters(job),
+            "message": "Job Job(parent_service=Service(id=%d, name=%s), job_parameters=%s) "
+                       "successfully created" % (uuid.UUID(service.id).int, service.name,
+                                                 fields.python_repr(parameters))}},
+            headers=[("Location", request.url("/jobs/%s" % job_id))])
+
+    def queue(self, request, service_id):
+        parsed = parse_uuid(service_id)
+        if parsed is None:
+            return _errors(request, 404, "Could not parse job_id=%s as a UUID" % service_id)
+        if self.storage.get_service(parsed) is None:
+            return _errors(request, 404, "Could not find service with id %s" % parsed)
+        # Every REGISTERED job, no limit, no parameters (§2.5, §6 quirk 8).
+        return json_response(request, 200, {"data": [
+            self._job_summary(job)
+            for job in self.storage.list_jobs(parsed, "REGISTERED", summary=True)]})
+
+    def list_jobs(self, request):
+        return json_response(request, 200, {"data": [
+            self._job_with_parameters(job) for job in self.storage.list_jobs()]})
+
+    def get_job(self, request, job_id):
+        parsed = parse_uuid(job_id)
+        if parsed is None:
+            return _errors(request, 404, "Could not parse job_id=%s as a UUID" % job_id)
+        job = self.storage.get_job(parsed)
+        if job is None:
+            return _errors(request, 404, "A job with id %s was not found" % parsed)
+        return json_response(request, 200, {"data": self._job_detail(job)})
+
+    def update_job(self, request, job_id):
+        body, error = self._gate(request)
+        if error:
+            return error
+        parsed = parse_uuid(job_id)
+        if parsed is None:
+            return _errors(request, 404, "Unable to cast job id %s to a UUID" % job_id)
+        job = self.storage.get_job(parsed)
+        if job is None:
+            return _errors(request, 404, "Unable to find job with id %s" % parsed)
+        values, problems = fields.load(body, _JOB_UPDATE_FIELDS)
+        if problems:
+            return _errors(request, 400, problems)
+        if "status" not in values or "result" not in values:
+            # Job.update indexes both keys; "results" is not "result" (§6 quirk 9).
+            raise HTTPException(500)
+        # The files are written before the commit and never rolled back.
+        self.storage.update_job(parsed, parameters=values["parameters"],
+                                result=values["result"])
+        if values["status"] not in STATUSES:
+            raise HTTPException(500)  # e.g. "WORKING\n" fails the CHECK (§6 quirk 14)
+        self.storage.update_job(parsed, status=values["status"])
+        job = self.storage.get_job(parsed)
+        return json_response(request, 200, {"data": {
+            "job_schema": self._job_detail(job),
+            "message": "Job %s updated successfully" % parsed}},
+            headers=[("Location", request.url("/jobs/%s" % parsed))])
+
+    def next_job(self, request, job_id):
+        parsed = parse_uuid(job_id)
+        if parsed is None:
+            return _errors(request, 404, "id %s could not be coerced to a UUID" % job_id)
+        job = self.storage.get_job(parsed)
+        if job is None:
+            raise HTTPException(500)  # None.next(...) (§6 quirk 2)
+        # The newest later job of any service and status, not the next one (§6 quirk 3).
+        later = [other for other in self.storage.list_jobs(summary=True)
+                 if other.date_submitted > job.date_submitted]
+        if not later:
+            return empty_response(204)
+        newest = max(later, key=lambda other: other.date_submitted)
+        target = request.url("/jobs/%s" % newest.id)
+        return json_response(request, 302, {"data": {
+            "message": "Redirecting to URL %s" % target, "target": target}},
+            headers=[("Location", target)])
+
+    def update_service_job(self, request, service_id, job_id):
+        body, error = self._gate(request)
+        if error:
+            return error
+        service_uuid, job_uuid = parse_uuid(service_id), parse_uuid(job_id)
+        if service_uuid is None or job_uuid is None:
+            raise HTTPException(500)
+        if self.storage.get_service(service_uuid) is None:
+            return _errors(request, 404, "A service with id %s was not found" % service_id)
+        if self.storage.get_job(job_uuid) is None:
+            return _errors(request, 404, "A job with id %s was not found" % job_id)
+        raise HTTPException(500)  # every other request fails and saves nothing (§6 quirk 4)

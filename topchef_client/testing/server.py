@@ -1,0 +1,266 @@
+"""``LocalServer``: a faithful TopChef server on loopback, for tests and development.
+
+It answers real HTTP on a real port, with keep-alive, one thread per
+connection, and the behaviour of either server generation (spec §2 and §3)::
+
+    from topchef_client.testing import LocalServer
+
+    with LocalServer(generation="2016") as server:
+        print(server.url)      # http://127.0.0.1:<port>
+
+It needs nothing beyond the standard library, ``six`` and ``jsonschema``.
+"""
+import email.utils
+import logging
+import socket
+import threading
+
+from six.moves import BaseHTTPServer, socketserver
+
+from topchef_client.testing.clock import SystemClock
+from topchef_client.testing.generation2016 import Generation2016
+from topchef_client.testing.generation2017 import Generation2017
+from topchef_client.testing.storage import Storage
+from topchef_client.testing.web import Request, html_error
+
+log = logging.getLogger(__name__)
+
+GENERATIONS = {"2016": Generation2016, "2017": Generation2017}
+DEFAULT_MAX_BODY_SIZE = 1024 * 1024  # bytes; a larger request body is answered 413
+_BODYLESS_STATUSES = (204, 304)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _RequestHandler(BaseHTTPServer.BaseHTTPRequestHandler):
+    """Reads one request after another from a keep-alive connection."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "TopChefLocalServer"
+
+    def __getattr__(self, name):
+        # BaseHTTPRequestHandler dispatches to do_<METHOD>; every method goes to
+        # the application, which answers 405 where Flask would.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+    def setup(self):
+        BaseHTTPServer.BaseHTTPRequestHandler.setup(self)
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _serve(self):
+        owner = self.server.owner
+        try:
+            body = self._read_body(owner.max_body_size)
+        except _BodyTooLarge:
+            self.close_connection = True  # the unread body makes the stream unusable
+            self._send(html_error(413))
+            return
+        except ValueError:
+            self.close_connection = True
+            self._send(html_error(400))
+            return
+        request = Request(self.command, self.path, self.headers, body,
+                          host="%s:%d" % self.server.server_address[:2])
+        response = owner.application.handle(request)
+        owner._count_request()
+        self._send(response)
+
+    def _read_body(self, limit):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            return self._read_chunked(limit)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise ValueError("negative Content-Length")
+        if length > limit:
+            raise _BodyTooLarge()
+        return self.rfile.read(length) if length else b""
+
+    def _read_chunked(self, limit):
+        chunks, total = [], 0
+        while True:
+            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline().strip():  # trailers
+                    pass
+                return b"".join(chunks)
+            total += size
+            if total > limit:
+                raise _BodyTooLarge()
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+
+    def _send(self, response):
+        lines = ["%s %d %s" % (self.protocol_version, response.status,
+                               self.responses.get(response.status, ("",))[0]),
+                 "Server: %s" % self.server_version,
+                 "Date: %s" % email.utils.formatdate(usegmt=True)]
+        lines.extend("%s: %s" % header for header in response.headers)
+        if response.status not in _BODYLESS_STATUSES:
+            lines.append("Content-Length: %d" % len(response.body))
+        if self.close_connection:
+            lines.append("Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        send_body = self.command != "HEAD" and response.status not in _BODYLESS_STATUSES
+        # One write: headers and body in separate segments would meet Nagle's
+        # algorithm and the peer's delayed ACK, and cost 40 ms a request.
+        self.wfile.write(head + response.body if send_body else head)
+
+    def log_message(self, format, *args):
+        log.debug("%s - " + format, self.address_string(), *args)
+
+
+class _HTTPServer(socketserver.ThreadingMixIn, BaseHTTPServer.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    block_on_close = False
+
+    def __init__(self, address, owner):
+        self.owner = owner
+        self.connections = set()
+        self.connections_lock = threading.Lock()
+        BaseHTTPServer.HTTPServer.__init__(self, address, _RequestHandler)
+
+    def finish_request(self, request, client_address):
+        with self.connections_lock:
+            self.connections.add(request)
+        try:
+            BaseHTTPServer.HTTPServer.finish_request(self, request, client_address)
+        except socket.error:
+            pass  # the client went away; nothing to answer
+        finally:
+            with self.connections_lock:
+                self.connections.discard(request)
+
+    def handle_error(self, request, client_address):
+        log.debug("error serving %s", client_address, exc_info=True)
+
+    def close_connections(self):
+        with self.connections_lock:
+            connections = list(self.connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except socket.error:
+                pass
+
+
+class LocalServer(object):
+    """A TopChef server of either generation, on loopback, in background threads.
+
+    :param generation: ``"2016"`` or ``"2017"``, the API generation to serve.
+    :param db: a SQLite file to keep services and jobs in, or ``None`` to keep
+        them in memory (lost at ``stop()``).
+    :param host: the address to bind.
+    :param port: the port to bind; ``0`` picks a free one (see ``url``), which
+        is kept if the server is started again.
+    :param clock: a callable returning POSIX seconds, such as
+        ``ManualClock()``; it drives ``has_timed_out`` and every timestamp.
+    :param quirks: reproduce the real servers' bugs that a client meets at run
+        time (spec §6); ``False`` answers what their code meant to answer.
+    :param max_body_size: request bodies larger than this many bytes get 413.
+    """
+
+    def __init__(self, generation="2017", db=None, host="127.0.0.1", port=0,
+                 clock=None, quirks=True, max_body_size=DEFAULT_MAX_BODY_SIZE):
+        self.generation = str(generation)
+        if self.generation not in GENERATIONS:
+            raise ValueError("generation must be '2016' or '2017', not %r" % (generation,))
+        self.db = db
+        self.host = host
+        self.port = int(port)
+        self.clock = clock or SystemClock()
+        self.quirks = quirks
+        self.max_body_size = max_body_size
+        self.application = None
+        self._httpd = None
+        self._thread = None
+        self._count_lock = threading.Lock()
+        self._request_count = 0
+
+    @property
+    def running(self):
+        return self._httpd is not None
+
+    @property
+    def url(self):
+        """The base URL, e.g. ``http://127.0.0.1:5000``, without a trailing slash."""
+        if not self.running:
+            raise RuntimeError("the server is not running: call start() first")
+        return "http://%s:%d" % (self.host, self.port)
+
+    def start(self):
+        """Bind, and serve in a daemon thread; return ``self``."""
+        if self.running:
+            return self
+        storage = Storage(self.generation, self.db)
+        self.application = GENERATIONS[self.generation](storage, self.clock, self.quirks)
+        try:
+            self._httpd = _HTTPServer((self.host, self.port), self)
+        except Exception:
+            storage.close()
+            raise
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+            name="topchef-local-server-%d" % self.port)
+        self._thread.daemon = True
+        self._thread.start()
+        log.info("TopChef %s server listening on %s", self.generation, self.url)
+        return self
+
+    def stop(self):
+        """Stop serving and close every open connection; data in memory is lost."""
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        httpd.shutdown()
+        httpd.server_close()
+        httpd.close_connections()
+        self._thread.join(5)
+        self.application.storage.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    def __repr__(self):
+        state = self.url if self.running else "stopped"
+        return "LocalServer(generation=%r, db=%r, %s)" % (self.generation, self.db, state)
+
+    # For tests: inspect and disturb the server without HTTP
+
+    @property
+    def request_count(self):
+        """HTTP requests answered since ``start()`` or ``reset()``."""
+        with self._count_lock:
+            return self._request_count
+
+    def _count_request(self):
+        with self._count_lock:
+            self._request_count += 1
+
+    def reset(self):
+        """Forget every service and job, and zero ``request_count``."""
+        self.application.storage.reset()
+        with self._count_lock:
+            self._request_count = 0
+
+    def delete_service(self, service_id):
+        """Remove a service and its jobs, as if it vanished from the server.
+
+        Neither TopChef generation can delete anything; this simulates a
+        database reset under a running worker. Returns whether it existed.
+        """
+        return self.application.storage.delete_service(str(service_id))
+
+    def jobs(self, service_id=None):
+        """Every job (of one service), oldest first, as dicts."""
+        return [{"id": job.id, "service_id": job.service_id, "status": job.status,
+                 "parameters": job.parameters, "result": job.result}
+                for job in self.application.storage.list_jobs(service_id)]
