@@ -6,6 +6,7 @@ to simplify.
 """
 import datetime
 import json
+import re
 import sys
 import time
 
@@ -70,3 +71,28 @@ def flush_print(line, stream=None):
     stream = stream or sys.stdout
     stream.write(line + "\n")
     stream.flush()
+
+
+_TIMESTAMP = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6})\d*)?"
+    r"(?:(Z)|([+-])(\d{2}):?(\d{2}))?$")
+
+
+def parse_timestamp(text):
+    """Parse TopChef's ISO 8601 timestamps into aware datetimes (UTC if no offset).
+
+    Python 2.7's ``strptime`` has no ``%z`` and 3.6's ``fromisoformat`` does
+    not exist, hence the pattern. Returns None for None or unparseable text.
+    """
+    found = _TIMESTAMP.match(text or "")
+    if not found:
+        return None
+    (year, month, day, hour, minute, second, fraction,
+     zulu, sign, offset_hours, offset_minutes) = found.groups()
+    value = datetime.datetime(int(year), int(month), int(day), int(hour),
+                              int(minute), int(second),
+                              int((fraction or "0").ljust(6, "0")), tzinfo=UTC)
+    if sign:
+        offset = datetime.timedelta(hours=int(offset_hours), minutes=int(offset_minutes))
+        value = value - offset if sign == "+" else value + offset
+    return value

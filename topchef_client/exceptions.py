@@ -1,0 +1,123 @@
+"""Every exception the library raises, under one root::
+
+    TopChefError
+     +-- NetworkError (IOError)          the server could not be reached
+     |    +-- ResponseTimeout            ... or did not answer in time
+     +-- ResponseError                   the server answered with an error status
+     |    +-- BadRequest (ValueError)    4xx: the server refused the request
+     |    +-- NotFound (LookupError)     404: no such service or job
+     |    |    +-- ServiceNotFound
+     |    |    +-- JobNotFound
+     |    +-- ServerError                5xx: the server failed
+     +-- ProtocolError                   the answer is not what the API promises
+     +-- ValidationError (ValueError)    a document breaks its JSON Schema
+     +-- ProcessingError (RuntimeError)  a worker's run() failed or gave a bad result
+     +-- JobFailed                       a waited-for job ended in error
+     +-- JobWaitTimeout                  a waited-for job did not finish in time
+
+Catch ``TopChefError`` for everything. Errors that come from an HTTP exchange
+carry ``method``, ``url`` (any password removed), ``status_code`` and
+``body`` (an excerpt), and name them in their message.
+"""
+from topchef_client.defaults import ERROR_BODY_EXCERPT
+
+
+class TopChefError(Exception):
+    """Raised for every failure this library reports."""
+
+    def __init__(self, message, method=None, url=None, status_code=None, body=None):
+        Exception.__init__(self, message)
+        self.message = message
+        self.method = method
+        self.url = url
+        self.status_code = status_code
+        self.body = body
+
+    def __str__(self):
+        return self.message
+
+
+class NetworkError(TopChefError, IOError):
+    """Raised when the server cannot be reached or the connection fails."""
+
+
+class ResponseTimeout(NetworkError):
+    """Raised when the server does not answer within the read timeout."""
+
+
+class ResponseError(TopChefError):
+    """Raised when the server answers with an error status."""
+
+
+class BadRequest(ResponseError, ValueError):
+    """Raised when the server refuses a request as malformed (4xx)."""
+
+
+class NotFound(ResponseError, LookupError):
+    """Raised when a service or job does not exist on the server."""
+
+
+class ServiceNotFound(NotFound):
+    """Raised when a service does not exist on the server."""
+
+
+class JobNotFound(NotFound):
+    """Raised when a job does not exist on the server."""
+
+
+class ServerError(ResponseError):
+    """Raised when the server fails to answer a request (5xx)."""
+
+
+class ProtocolError(TopChefError):
+    """Raised when an answer is not what the TopChef API promises."""
+
+
+class ValidationError(TopChefError, ValueError):
+    """Raised when job parameters or a result break their JSON Schema.
+
+    ``path`` is the failing instance path (a list of keys and indexes),
+    ``schema_path`` the path of the failing keyword in the schema, and
+    ``errors`` every problem found, as strings. ``context`` is kept for
+    scripts written for the original client.
+    """
+
+    def __init__(self, message, path=(), schema_path=(), errors=(), **http):
+        TopChefError.__init__(self, message, **http)
+        self.path = list(path)
+        self.schema_path = list(schema_path)
+        self.errors = list(errors) or [message]
+        self.context = self.errors
+
+
+class ProcessingError(TopChefError, RuntimeError):
+    """Raised when a worker's ``run`` raises, or returns an invalid result."""
+
+
+class JobFailed(TopChefError):
+    """Raised when a job that is waited for ends in error; ``job`` holds it."""
+
+    def __init__(self, message, job):
+        TopChefError.__init__(self, message)
+        self.job = job
+
+
+class JobWaitTimeout(TopChefError):
+    """Raised when a job that is waited for does not finish in time.
+
+    ``jobs`` holds the unfinished jobs as last seen.
+    """
+
+    def __init__(self, message, jobs):
+        TopChefError.__init__(self, message)
+        self.jobs = list(jobs)
+
+
+def excerpt(body, limit=ERROR_BODY_EXCERPT):
+    """A short, one-line excerpt of a response body for a message."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    body = " ".join((body or "").split())
+    if len(body) > limit:
+        body = body[:limit] + "..."
+    return body

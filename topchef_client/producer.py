@@ -1,0 +1,209 @@
+"""The submitter's side: register services, submit jobs and wait for results.
+
+::
+
+    from topchef_client import TopChef
+
+    with TopChef("http://localhost:5000") as topchef:
+        job = topchef.submit(service_id, {"value": 3})
+        print(topchef.wait(job, timeout=60))
+"""
+import logging
+import time
+
+from topchef_client import defaults
+from topchef_client.api import Connection
+from topchef_client.compat import monotonic
+from topchef_client.exceptions import JobFailed, JobWaitTimeout
+from topchef_client.models import REGISTERED, Job, Service
+from topchef_client.schemas import Schema
+
+log = logging.getLogger(__name__)
+
+
+def _id(item):
+    """The id of a ``Service``/``Job`` or of an id given as such."""
+    return item.id if isinstance(item, (Service, Job)) else item
+
+
+class TopChef(object):
+    """A TopChef server, from the point of view of whoever submits jobs.
+
+    :param address: the server's base URL; or give ``connection``.
+    :param connection: a ready ``api.Connection`` to share.
+    :param options: anything else is passed to ``Connection`` (``timeout``,
+        ``retries``, ``auth``, ``verify``, ...).
+    """
+
+    def __init__(self, address=None, connection=None, **options):
+        if connection is None:
+            if address is None:
+                raise ValueError("TopChef() needs the server's address or a connection")
+            connection = Connection(address, **options)
+        self.connection = connection
+        self._parameter_schemas = {}
+
+    def __repr__(self):
+        return "TopChef(%r)" % self.connection.address
+
+    def close(self):
+        self.connection.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    # Services
+
+    def services(self):
+        """Every service on the server (without schemas)."""
+        return self.connection.list_services()
+
+    def service(self, service):
+        """One service, with its schemas. :raises ServiceNotFound:"""
+        return self.connection.get_service(_id(service))
+
+    def register_service(self, name, description, job_registration_schema,
+                         job_result_schema=None, timeout=None):
+        """Register a service and return it (a ``Service``).
+
+        :param job_result_schema: defaults to ``{"type": "object"}``.
+        :param timeout: seconds without heartbeat before the service counts
+            as timed out (2017 servers; 2016 servers fix it at 30).
+        """
+        service = self.connection.register_service(
+            name, description, job_registration_schema, job_result_schema, timeout)
+        # What was asked for, not what a 2016 server kept of it (spec §2.4).
+        self._parameter_schemas[service.id] = Schema(job_registration_schema, "parameters")
+        return service
+
+    # Jobs
+
+    def submit(self, service, parameters, validate=True):
+        """Submit a job and return it (a ``Job``).
+
+        The parameters are checked against the service's registration schema
+        before anything is sent (the schema is fetched once per service).
+
+        :raises ValidationError: the parameters break the schema; its
+            ``path`` names the failing field.
+        :raises ServiceNotFound:
+        """
+        service_id = _id(service)
+        if validate:
+            self._parameter_schema(service_id).validate(parameters)
+        job = self.connection.submit_job(service_id, parameters)
+        log.info("submitted job %s to service %s", job.id, service_id)
+        return job
+
+    def _parameter_schema(self, service_id):
+        schema = self._parameter_schemas.get(str(service_id))
+        if schema is None:
+            service = self.connection.get_service(service_id)
+            schema = Schema(service.job_registration_schema or {}, "parameters")
+            self._parameter_schemas[service.id] = schema
+        return schema
+
+    def job(self, job):
+        """One job, as the server has it now. :raises JobNotFound:"""
+        return self.connection.get_job(_id(job))
+
+    def jobs(self, service):
+        """Every job of a service, oldest first."""
+        return self.connection.list_jobs(_id(service))
+
+    def wait(self, job, timeout=defaults.DEFAULT_WAIT_TIMEOUT,
+             poll_interval=defaults.DEFAULT_WAIT_POLL_INTERVAL,
+             max_poll_interval=defaults.DEFAULT_MAX_WAIT_POLL_INTERVAL):
+        """Wait for a job to finish and return its result.
+
+        Polls gently: ``poll_interval`` at first, growing by half each time
+        up to ``max_poll_interval``.
+
+        :param timeout: seconds to wait; None waits for ever.
+        :raises JobFailed: the job ended in error (``.job`` holds it).
+        :raises JobWaitTimeout: it did not finish in time; the message gives
+            its id and last status.
+        """
+        return self.wait_all([job], timeout, poll_interval, max_poll_interval,
+                             raise_on_failure=True)[0].result
+
+    def wait_all(self, jobs, timeout=defaults.DEFAULT_WAIT_TIMEOUT,
+                 poll_interval=defaults.DEFAULT_WAIT_POLL_INTERVAL,
+                 max_poll_interval=defaults.DEFAULT_MAX_WAIT_POLL_INTERVAL,
+                 raise_on_failure=False):
+        """Wait for many jobs; return them finished, in the order given.
+
+        One request per service per poll lists the status of all its jobs
+        (jobs whose service is unknown are asked for one by one). A finished
+        job's result comes with that list on 2017 servers, and from one more
+        request per job on 2016 servers.
+
+        :param raise_on_failure: raise ``JobFailed`` for the first job that
+            ended in error instead of returning it.
+        :raises JobWaitTimeout: not all finished within ``timeout`` seconds.
+        """
+        pending = dict((str(_id(job)), job if isinstance(job, Job) else Job(_id(job)))
+                       for job in jobs)
+        finished = {}
+        deadline = None if timeout is None else monotonic() + timeout
+        interval = poll_interval
+        while True:
+            for job in self._poll(list(pending.values())):
+                if job.is_finished:
+                    if raise_on_failure and job.is_failed:
+                        raise JobFailed(_failure_message(job), job)
+                    finished[job.id] = job
+                    pending.pop(job.id, None)
+                else:
+                    pending[job.id] = job
+            if not pending:
+                return [finished[str(_id(job))] for job in jobs]
+            remaining = None if deadline is None else deadline - monotonic()
+            if remaining is not None and remaining <= 0:
+                raise JobWaitTimeout(self._timeout_message(list(pending.values()), timeout),
+                                     list(pending.values()))
+            time.sleep(interval if remaining is None else min(interval, remaining))
+            interval = min(interval * 1.5, max_poll_interval)
+
+    def _poll(self, jobs):
+        """The current state of ``jobs``, with results for the finished ones."""
+        by_service = {}
+        for job in jobs:
+            by_service.setdefault(job.service_id, []).append(job)
+        current = []
+        for service_id, group in sorted(by_service.items(), key=lambda item: str(item[0])):
+            if service_id is None or len(group) == 1:
+                for job in group:
+                    fresh = self.connection.get_job(job.id)
+                    fresh.service_id = service_id
+                    current.append(fresh)
+                continue
+            wanted = set(job.id for job in group)
+            for job in self.connection.list_jobs(service_id):
+                if job.id not in wanted:
+                    continue
+                if job.is_finished and job.parameters is None:
+                    job = self.connection.get_job(job.id)  # 2016 lists carry no result
+                    job.service_id = service_id
+                current.append(job)
+        return current
+
+    def _timeout_message(self, jobs, timeout):
+        described = ", ".join("%s (last status %s)" % (job.id, job.status) for job in jobs[:5])
+        if len(jobs) > 5:
+            described += " and %d more" % (len(jobs) - 5)
+        message = "%d job(s) did not finish within %s s: %s" % (len(jobs), timeout, described)
+        if all(job.status == REGISTERED for job in jobs) and jobs[0].service_id:
+            message += "; none was picked up: is a worker running for service %s?" % (
+                jobs[0].service_id)
+        return message
+
+
+def _failure_message(job):
+    error = job.error
+    if error:
+        return "job %s failed: %s: %s" % (job.id, error.get("type"), error.get("message"))
+    return "job %s ended with status %s" % (job.id, job.status)
