@@ -14,8 +14,11 @@ from topchef_client.exceptions import (  # noqa: E402
 from topchef_client.models import (  # noqa: E402
     COMPLETED, ERROR, REGISTERED, STATUSES, WORKING, Job, Service)
 from topchef_client.producer import TopChef  # noqa: E402
+from topchef_client.worker import Client  # noqa: E402
 
 __all__ = [
+    # Running jobs
+    "Client",
     # Submitting jobs
     "TopChef", "Connection",
     # Models

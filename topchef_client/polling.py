@@ -1,0 +1,145 @@
+"""How a worker finds jobs: one poll of the queue at a time, never a busy loop.
+
+``JobSource`` hands queued jobs to a worker's processing threads. The
+threads share one page of the queue; when it is used up, one of them polls
+again while the others wait for its page. An empty queue is polled again
+after a pause that doubles while it stays empty; a non-empty one at once.
+"""
+import random
+import threading
+
+from topchef_client.compat import monotonic
+
+#: A job is picked at random among this many of the oldest queued ones, so
+#: that two workers of one service rarely claim the same job (spec §7).
+PICK_WINDOW = 10
+
+
+class Backoff(object):
+    """Exponential pauses with jitter: about ``first``, twice that, ... up to ``cap``."""
+
+    def __init__(self, first, cap):
+        self.first = float(first)
+        self.cap = max(float(cap), self.first)
+        self._next = self.first
+
+    def next(self):
+        """The pause to take now; the following one will be longer."""
+        pause = self._next
+        self._next = min(self._next * 2, self.cap)
+        return pause / 2 + random.uniform(0, pause / 2)
+
+    def reset(self):
+        self._next = self.first
+
+
+class JobSource(object):
+    """The queue of one service, as seen by the threads of one worker process.
+
+    :param fetch: a callable returning the queue's current page (``Job`` list).
+    :param idle: the ``Backoff`` of pauses after an empty page.
+    :param failing: the ``Backoff`` of pauses after a failed poll.
+
+    A job is in flight from ``take()`` to ``done()``. Jobs in flight, and
+    jobs done since the page being read was requested, are left out of
+    every page: the server may list them as REGISTERED still, and running
+    them again would run them twice.
+    """
+
+    def __init__(self, fetch, idle, failing):
+        self._fetch = fetch
+        self._idle = idle
+        self._failing = failing
+        self._condition = threading.Condition(threading.Lock())
+        self._page = []
+        self._in_flight = {}
+        self._done_lately = set()
+        self._polling = False
+        self._next_poll_at = 0.0
+        self._closed = False
+        self.burst = False
+        self.burst_done = False
+
+    def take(self, wait=True):
+        """A job to run, or None.
+
+        With ``wait``, it may wait for another thread's poll or for the pause
+        after an empty page, and returns None after a poll that found nothing
+        (or failed: the error propagates) so the caller can check whether to
+        stop. Without ``wait``, it polls at once if it has no job.
+        """
+        with self._condition:
+            while True:
+                if self._closed or self.burst_done:
+                    return None
+                if self._page:
+                    return self._pick()
+                if not self._polling:
+                    delay = self._next_poll_at - monotonic()
+                    if delay <= 0 or not wait:
+                        break
+                    self._condition.wait(delay)
+                else:
+                    self._condition.wait(1.0)
+            self._polling = True
+            done_before_poll = set(self._done_lately)
+        try:
+            page = self._fetch()
+        except Exception:
+            with self._condition:
+                self._polling = False
+                self._next_poll_at = monotonic() + self._failing.next()
+                self._condition.notify_all()
+            raise
+        with self._condition:
+            self._polling = False
+            self._failing.reset()
+            fresh = [job for job in page
+                     if job.id not in self._in_flight and job.id not in self._done_lately]
+            # Whatever was done before this poll began cannot appear in a later page.
+            self._done_lately -= done_before_poll
+            self._page.extend(fresh)
+            if fresh:
+                self._idle.reset()
+                self._next_poll_at = 0.0
+            else:
+                self._next_poll_at = monotonic() + self._idle.next()
+                if self.burst:
+                    self.burst_done = True
+            self._condition.notify_all()
+            return self._pick() if self._page else None
+
+    def _pick(self):
+        job = self._page.pop(random.randrange(min(len(self._page), PICK_WINDOW)))
+        self._in_flight[job.id] = job
+        return job
+
+    def done(self, job):
+        """The job taken is finished (or given up): forget it, but not too soon."""
+        with self._condition:
+            self._in_flight.pop(job.id, None)
+            self._done_lately.add(job.id)
+
+    @property
+    def closed(self):
+        return self._closed
+
+    def in_flight(self):
+        """The jobs taken and not yet done."""
+        with self._condition:
+            return list(self._in_flight.values())
+
+    def close(self):
+        """Make every ``take()`` return None at once, now and later."""
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
+
+    def reopen(self, burst=False):
+        """Serve jobs again after ``close()``; forget the old page."""
+        with self._condition:
+            self._closed = False
+            self._page = []
+            self._next_poll_at = 0.0
+            self.burst = burst
+            self.burst_done = False
