@@ -45,7 +45,7 @@ class Application(object):
         return self.clock()
 
     def timestamp(self, seconds):
-        """ISO 8601 in UTC with offset; microseconds only when not zero (spec §1)."""
+        """ISO 8601 in UTC with offset; microseconds only when not zero (spec section 1)."""
         return utc_datetime(seconds).isoformat()
 
     def naive_utc_text(self, seconds):

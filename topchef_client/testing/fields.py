@@ -1,8 +1,8 @@
 """Request-body checks that behave like the marshmallow 2 schemas of both servers.
 
 ``load(document, fields)`` returns the accepted values and a map of field
-name to a list of messages, with marshmallow's own message texts (spec §2.3,
-§3.2), because those texts reach clients inside error bodies.
+name to a list of messages, with marshmallow's own message texts (spec section 2.3,
+section 3.2), because those texts reach clients inside error bodies.
 """
 import re
 
@@ -48,7 +48,7 @@ def boolean(value):
 
 
 def period(value):
-    """Generation 2017's timeout field: anything ``int()`` takes (spec §3.2)."""
+    """Generation 2017's timeout field: anything ``int()`` takes (spec section 3.2)."""
     try:
         return int(value)
     except (TypeError, ValueError, OverflowError):

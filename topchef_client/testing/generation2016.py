@@ -1,8 +1,8 @@
-"""The TopChef server of September 2016 (spec §2), quirks and all.
+"""The TopChef server of September 2016 (spec section 2), quirks and all.
 
 Every deliberate deviation from sensible behaviour below is a quirk of the
 real server that a client meets at run time; each names its entry in the
-spec's quirk table (§6). With ``quirks=False`` the 500s that are plain bugs
+spec's quirk table (section 6). With ``quirks=False`` the 500s that are plain bugs
 answer what the code meant to answer instead.
 """
 import re
@@ -16,13 +16,13 @@ from topchef_client.testing.web import (
     NOT_JSON, HTTPException, MalformedJSON, Router, empty_response, json_response,
     parse_uuid)
 
-HEARTBEAT_TIMEOUT = 30  # seconds, fixed: nothing in the 2016 API can set it (§2.4)
+HEARTBEAT_TIMEOUT = 30  # seconds, fixed: nothing in the 2016 API can set it (section 2.4)
 STATUSES = ("REGISTERED", "WORKING", "COMPLETED")
 # The marshmallow regex; note that "$" also matches before a final newline,
-# which is how "WORKING\n" slips through to the database (§6 quirk 14).
+# which is how "WORKING\n" slips through to the database (spec section 6, quirk 14).
 _STATUS_PATTERN = re.compile(r"^(REGISTERED|WORKING|COMPLETED)$")
 
-# GET /services meta, as the server inlines it (§2.5).
+# GET /services meta, as the server inlines it (section 2.5).
 POST_SCHEMA = {
     "type": "object",
     "required": ["description", "job_registration_schema", "name"],
@@ -69,7 +69,7 @@ _JOB_UPDATE_FIELDS = {
 
 
 def trim_registration_schema(schema):
-    """What survives the round trip through marshmallow-jsonschema (§2.4, §6 quirk 7)."""
+    """What survives the round trip through marshmallow-jsonschema (section 2.4, section 6 quirk 7)."""
     trimmed = dict((key, schema[key]) for key in ("properties", "required") if key in schema)
     trimmed["type"] = "object"
     return trimmed
@@ -100,7 +100,7 @@ class Generation2016(Application):
         router.add("/jobs/<job_id>", GET=self.get_job, PUT=self.update_job)
         router.add("/jobs/<job_id>/next", GET=self.next_job)
 
-    # The JSON gate of decorators.py (§2.2): falsy JSON is "not JSON" (§6 quirk 13),
+    # The JSON gate of decorators.py (section 2.2): falsy JSON is "not JSON" (spec section 6, quirk 13),
     # malformed JSON is Flask's 400 HTML page.
 
     def _json_body(self, request):
@@ -118,7 +118,7 @@ class Generation2016(Application):
             return None, _errors(request, 400, "The request body is not JSON")
         return body, None
 
-    # Representations (§2.4)
+    # Representations (section 2.4)
 
     def _service_summary(self, request, service):
         return {
@@ -137,7 +137,7 @@ class Generation2016(Application):
 
     def _job_summary(self, job):
         # Parameters are missing from summaries: the handlers never attach the
-        # file store to jobs they load (§6 quirk 8).
+        # file store to jobs they load (spec section 6, quirk 8).
         return {"date_submitted": self.timestamp(job.date_submitted), "id": job.id,
                 "status": job.status}
 
@@ -169,7 +169,7 @@ class Generation2016(Application):
             return error
         # jsonschema.validate of jsonschema 2.5: the draft from "$schema", the
         # schema checked first, only the first error reported. A missing key
-        # or a bad schema escapes as a 500 (§6 quirk 15).
+        # or a bad schema escapes as a 500 (spec section 6, quirk 15).
         instance, schema = body["object"], body["schema"]
         validator_class = jsonschema.validators.validator_for(
             schema, default=jsonschema.Draft4Validator)
@@ -178,7 +178,7 @@ class Generation2016(Application):
         validator_class.check_schema(schema)
         for failure in validator_class(schema).iter_errors(instance):
             if failure.context:
-                # The sub-errors are not JSON-serialisable (§6 quirk 15).
+                # The sub-errors are not JSON-serialisable (spec section 6, quirk 15).
                 raise HTTPException(500)
             return _errors(request, 400, {"message": failure.message, "context": []})
         return json_response(request, 200, {"data": {}})
@@ -203,12 +203,12 @@ class Generation2016(Application):
         self.storage.add_service(
             id=service_id, name=values["name"], description=values["description"],
             registration_schema=trim_registration_schema(values["job_registration_schema"]),
-            # The setter keeps nothing of the given schema (§6 quirk 7).
+            # The setter keeps nothing of the given schema (spec section 6, quirk 7).
             result_schema={"type": "object"},
             timeout=HEARTBEAT_TIMEOUT, available=True, last_checked_in=self.now())
         service = self.storage.get_service(service_id)
         location = request.url("/services/%s" % service_id)
-        # The message prints the id as a decimal integer (§6 quirk 16).
+        # The message prints the id as a decimal integer (spec section 6, quirk 16).
         message = ("Service Service(id=%d, name=%s, description=%s, schema=%s) "
                    "successfully registered" % (
                        service_uuid.int, service.name, service.description,
@@ -226,7 +226,7 @@ class Generation2016(Application):
         service = self.storage.get_service(parsed)
         if service is None:
             if self.quirks:
-                raise HTTPException(500)  # the None check comes too late (§6 quirk 1)
+                raise HTTPException(500)  # the None check comes too late (spec section 6, quirk 1)
             return _errors(request, 404, "A service with id %s was not found" % parsed)
         return json_response(request, 200, {"data": self._service_detail(request, service)})
 
@@ -235,15 +235,15 @@ class Generation2016(Application):
         if parsed is None:
             return _errors(request, 404, "Unable to parse id %s as a UUID" % service_id)
         if self.storage.get_service(parsed) is None:
-            # Wrong noun and an unfilled %s, verbatim (§6 quirk 10).
+            # Wrong noun and an unfilled %s, verbatim (spec section 6, quirk 10).
             return _errors(request, 404, "The job with id %s does not exist")
         now = self.now()
-        # Committed before the body is read (§6 quirk 11).
+        # Committed before the body is read (spec section 6, quirk 11).
         self.storage.update_service(parsed, last_checked_in=now)
         if self._json_body(request) is None:
             return json_response(request, 200, {"data": "service %s checked in at %s" % (
                 parsed, self.naive_utc_text(now))})
-        # A truthy JSON body changes the reply, and its clock (§6 quirk 12).
+        # A truthy JSON body changes the reply, and its clock (spec section 6, quirk 12).
         return json_response(request, 200, {"meta": "service %s has heartbeated at %s" % (
             parsed, self.naive_local_text(now))})
 
@@ -251,7 +251,7 @@ class Generation2016(Application):
         """The service of a ``/services/<id>/jobs`` route, which never parses its id."""
         parsed = parse_uuid(service_id)
         if parsed is None:
-            raise HTTPException(500)  # the database converter raises (§6 quirk 5)
+            raise HTTPException(500)  # the database converter raises (spec section 6, quirk 5)
         return self.storage.get_service(parsed)
 
     def list_service_jobs(self, request, service_id):
@@ -279,7 +279,7 @@ class Generation2016(Application):
                                 cls=jsonschema.Draft4Validator)
         except jsonschema.ValidationError as failure:
             if self.quirks:
-                raise HTTPException(500)  # the exception escapes Job.__init__ (§6 quirk 6)
+                raise HTTPException(500)  # the exception escapes Job.__init__ (spec section 6, quirk 6)
             return _errors(request, 400, failure.message)
         job_id = str(uuid.uuid1())
         self.storage.add_job(id=job_id, service_id=service.id, status="REGISTERED",
@@ -299,7 +299,7 @@ class Generation2016(Application):
             return _errors(request, 404, "Could not parse job_id=%s as a UUID" % service_id)
         if self.storage.get_service(parsed) is None:
             return _errors(request, 404, "Could not find service with id %s" % parsed)
-        # Every REGISTERED job, no limit, no parameters (§2.5, §6 quirk 8).
+        # Every REGISTERED job, no limit, no parameters (section 2.5, section 6 quirk 8).
         return json_response(request, 200, {"data": [
             self._job_summary(job)
             for job in self.storage.list_jobs(parsed, "REGISTERED", summary=True)]})
@@ -331,13 +331,13 @@ class Generation2016(Application):
         if problems:
             return _errors(request, 400, problems)
         if "status" not in values or "result" not in values:
-            # Job.update indexes both keys; "results" is not "result" (§6 quirk 9).
+            # Job.update indexes both keys; "results" is not "result" (spec section 6, quirk 9).
             raise HTTPException(500)
         # The files are written before the commit and never rolled back.
         self.storage.update_job(parsed, parameters=values["parameters"],
                                 result=values["result"])
         if values["status"] not in STATUSES:
-            raise HTTPException(500)  # e.g. "WORKING\n" fails the CHECK (§6 quirk 14)
+            raise HTTPException(500)  # e.g. "WORKING\n" fails the CHECK (spec section 6, quirk 14)
         self.storage.update_job(parsed, status=values["status"])
         job = self.storage.get_job(parsed)
         return json_response(request, 200, {"data": {
@@ -351,8 +351,8 @@ class Generation2016(Application):
             return _errors(request, 404, "id %s could not be coerced to a UUID" % job_id)
         job = self.storage.get_job(parsed)
         if job is None:
-            raise HTTPException(500)  # None.next(...) (§6 quirk 2)
-        # The newest later job of any service and status, not the next one (§6 quirk 3).
+            raise HTTPException(500)  # None.next(...) (spec section 6, quirk 2)
+        # The newest later job of any service and status, not the next one (spec section 6, quirk 3).
         later = [other for other in self.storage.list_jobs(summary=True)
                  if other.date_submitted > job.date_submitted]
         if not later:
@@ -374,4 +374,4 @@ class Generation2016(Application):
             return _errors(request, 404, "A service with id %s was not found" % service_id)
         if self.storage.get_job(job_uuid) is None:
             return _errors(request, 404, "A job with id %s was not found" % job_id)
-        raise HTTPException(500)  # every other request fails and saves nothing (§6 quirk 4)
+        raise HTTPException(500)  # every other request fails and saves nothing (spec section 6, quirk 4)

@@ -1,7 +1,7 @@
-"""The TopChef server of November 2017, version 0.2 (spec §3), quirks and all.
+"""The TopChef server of November 2017, version 0.2 (spec section 3), quirks and all.
 
 Deliberate oddities are quirks of the real server that a client meets at run
-time; each names its entry in the spec's quirk table (§6).
+time; each names its entry in the spec's quirk table (section 6).
 """
 import copy
 import uuid
@@ -15,7 +15,7 @@ from topchef_client.testing.web import (
     JSON_CONTENT_TYPE, NOT_JSON, HTTPException, MalformedJSON, Router,
     empty_response, json_response, parse_uuid)
 
-DEFAULT_TIMEOUT = 30  # seconds; every new service starts with it (§3.4)
+DEFAULT_TIMEOUT = 30  # seconds; every new service starts with it (section 3.4)
 STATUSES = ("REGISTERED", "WORKING", "COMPLETED", "ERROR")
 QUEUE_LIMIT = 10
 _OVERRIDABLE = ("GET", "HEAD", "POST", "DELETE", "PUT", "PATCH", "OPTIONS")
@@ -23,7 +23,7 @@ _BODYLESS = ("GET", "HEAD", "OPTIONS", "DELETE")
 DRAFT4 = "http://json-schema.org/draft-04/schema#"
 
 NOT_JSON_DETAIL = ("Could not undertand input. Either it is not JSON, or the type was "
-                   "not specified using the Content-Type header")  # sic (§6 quirk 29)
+                   "not specified using the Content-Type header")  # sic (spec section 6, quirk 29)
 
 
 def _schema(title, properties, required=None, **extra):
@@ -46,7 +46,7 @@ _JOB_DETAIL = _schema("Job Detail", dict(_JOB_OVERVIEW["properties"], **{
 _SERVICE_OVERVIEW = _schema("Service Overview", {
     "description": _STRING, "id": _STRING, "name": _STRING},
     ["description", "id", "name"])
-# The meta schema calls the integer timeout a string (§6 quirk 30).
+# The meta schema calls the integer timeout a string (spec section 6, quirk 30).
 _SERVICE_DETAIL = _schema("Service Detail", dict(_SERVICE_OVERVIEW["properties"], **{
     "has_timed_out": _BOOLEAN, "is_service_available": _BOOLEAN, "timeout": _STRING,
     "job_registration_schema": _OBJECT, "job_result_schema": _OBJECT,
@@ -70,7 +70,7 @@ _METADATA = _schema("API Metadata", {
 
 def _job_status(value):
     if not isinstance(value, six.string_types):
-        raise HTTPException(500)  # JobStatusField calls .upper() on it (§6 quirk 22)
+        raise HTTPException(500)  # JobStatusField calls .upper() on it (spec section 6, quirk 22)
     if value.upper() not in STATUSES:
         raise fields.Invalid("Unknown value for job status enum")
     return value.upper()
@@ -112,7 +112,7 @@ def _not_json(request):
 
 
 def _field_errors(request, problems):
-    # "Valdation" (sic, §6 quirk 29), one entry per field in no particular order.
+    # "Valdation" (sic, section 6 quirk 29), one entry per field in no particular order.
     return _errors(request, 400, [
         _error(400, "Deserialization Error From Client Data",
                "Valdation of key '%s' threw error '%s'." % (name, fields.python_repr(messages)))
@@ -120,7 +120,7 @@ def _field_errors(request, problems):
 
 
 def _schema_failures(schema, instance):
-    """Every draft-4 violation, as error entries; a schema that breaks raises (§6 quirk 28)."""
+    """Every draft-4 violation, as error entries; a schema that breaks raises (spec section 6, quirk 28)."""
     return [_error(400, "JSONSchema Validation Error",
                    "Validation of schema %s threw error %s" % (
                        "[%s]" % ", ".join("<ValidationError: %s>" % fields.python_repr(
@@ -152,13 +152,13 @@ class Generation2017(Application):
         request = self._override_method(request)
         response = Application.handle(self, request)
         if request.method == "HEAD" and response.status == 405:
-            # The endpoint base class refuses HEAD, as JSON with no body (§6 quirk 26).
+            # The endpoint base class refuses HEAD, as JSON with no body (spec section 6, quirk 26).
             return empty_response(405, JSON_CONTENT_TYPE)
         return response
 
     @staticmethod
     def _override_method(request):
-        """The X-HTTP-Method-Override middleware, which runs before routing (§3.5)."""
+        """The X-HTTP-Method-Override middleware, which runs before routing (section 3.5)."""
         override = request.headers.get("x-http-method-override", "").upper()
         if override not in _OVERRIDABLE:
             return request
@@ -203,7 +203,7 @@ class Generation2017(Application):
             return None, _errors(request, 404, [missing])
         return record, None
 
-    # Representations (§3.3)
+    # Representations (section 3.3)
 
     def _job_overview(self, job):
         return {"date_submitted": self.timestamp(job.date_submitted), "id": job.id,
@@ -217,7 +217,7 @@ class Generation2017(Application):
     def _service_detail(self, service):
         return {
             "description": service.description,
-            # Strictly greater than the timeout (§2 vs §3: 2016 used >=).
+            # Strictly greater than the timeout (section 2 vs section 3: 2016 used >=).
             "has_timed_out": self.now() - service.last_checked_in > service.timeout,
             "id": service.id,
             "is_service_available": bool(service.available),
@@ -257,13 +257,13 @@ class Generation2017(Application):
         if problems:
             return _field_errors(request, problems)
         service_id = str(uuid.uuid4())
-        # Any timeout in the body is ignored; availability starts false (§3.4).
+        # Any timeout in the body is ignored; availability starts false (section 3.4).
         self.storage.add_service(
             id=service_id, name=values["name"], description=values["description"],
             registration_schema=values["job_registration_schema"],
             result_schema=values["job_result_schema"], timeout=DEFAULT_TIMEOUT,
             available=False, last_checked_in=self.now())
-        # The body carries no id: only Location does (§6 quirk 25).
+        # The body carries no id: only Location does (spec section 6, quirk 25).
         return self._envelope(request, 201, {"message": "service successfully created"},
                               headers=[("Location", request.url("/services/" + service_id))])
 
@@ -276,7 +276,7 @@ class Generation2017(Application):
         if missing:
             return missing
         now = self.now()
-        # The check-in is committed whatever the body turns out to be (§6 quirk 21).
+        # The check-in is committed whatever the body turns out to be (spec section 6, quirk 21).
         self.storage.update_service(service.id, last_checked_in=now)
         body = self._json_body(request)
         if body is None:
@@ -291,7 +291,7 @@ class Generation2017(Application):
         self.storage.update_service(service.id, **changes)
         if values.get("timeout") == 0:
             # Validation lets 0 through, the model refuses it, and the other
-            # changes are already committed (§6 quirk 20).
+            # changes are already committed (spec section 6, quirk 20).
             raise HTTPException(500)
         if "timeout" in values:
             self.storage.update_service(service.id, timeout=values["timeout"])
@@ -304,7 +304,7 @@ class Generation2017(Application):
         return self._envelope(request, 200, [
             self._job_detail(job) for job in self.storage.list_jobs(service.id)], {
             "data_schema": {"type": "array", "items": _JOB_DETAIL},
-            # No "required" list, although parameters are required (§6 quirk 30).
+            # No "required" list, although parameters are required (spec section 6, quirk 30).
             "new_job_schema": {
                 "title": "New Job Schema",
                 "description": "The body to post to submit a job to this service",
@@ -326,7 +326,7 @@ class Generation2017(Application):
             return _errors(request, 400, failures)
         job_id = str(uuid.uuid4())
         # Every job of one server process shares one date_submitted: a default
-        # argument evaluated at import (§6 quirk 17).
+        # argument evaluated at import (spec section 6, quirk 17).
         submitted = self.started_at if self.quirks else self.now()
         self.storage.add_job(id=job_id, service_id=service.id, status="REGISTERED",
                              parameters=values["parameters"], result=None,
@@ -341,11 +341,11 @@ class Generation2017(Application):
         if missing:
             return missing
         # The first ten in database order, then a stable sort: not the ten
-        # oldest (§6 quirk 18).
+        # oldest (spec section 6, quirk 18).
         jobs = self.storage.list_jobs(service.id, "REGISTERED", limit=QUEUE_LIMIT)
         jobs.sort(key=lambda job: job.date_submitted)
         if not jobs:
-            return empty_response(204)  # empty and not JSON (§6 quirk 19)
+            return empty_response(204)  # empty and not JSON (spec section 6, quirk 19)
         return self._envelope(request, 200, [self._job_detail(job) for job in jobs],
                               {"data_schema": {"type": "array", "items": _JOB_DETAIL}})
 
@@ -355,7 +355,7 @@ class Generation2017(Application):
             return missing
         jobs = self.storage.list_jobs(service.id, "REGISTERED", summary=True)
         if not jobs:
-            return empty_response(204)  # (§6 quirk 19)
+            return empty_response(204)  # (spec section 6, quirk 19)
         first = min(jobs, key=lambda job: job.date_submitted)  # stable: ties keep order
         return self._envelope(request, 200, self._job_detail(self.storage.get_job(first.id)),
                               {"job_schema": _JOB_DETAIL})
@@ -381,7 +381,7 @@ class Generation2017(Application):
             return _not_json(request)
         if not isinstance(body, dict):
             return _field_errors(request, {"_schema": [fields.INVALID_INPUT]})
-        # Unknown keys, "result" among them, are ignored (§6 quirk 23); null
+        # Unknown keys, "result" among them, are ignored (spec section 6, quirk 23); null
         # means no change.
         results, status = body.get("results"), body.get("status")
         problems = {}
@@ -402,7 +402,7 @@ class Generation2017(Application):
             self.storage.update_job(job.id, result=results)
         if status is not None:
             self.storage.update_job(job.id, status=status)
-        # A bare job, unlike GET's envelope (§6 quirk 24).
+        # A bare job, unlike GET's envelope (spec section 6, quirk 24).
         return json_response(request, 200, self._job_detail(self.storage.get_job(job.id)))
 
     def describe_validator(self, request):
@@ -416,7 +416,7 @@ class Generation2017(Application):
         if problems:
             return _field_errors(request, problems)
         # Draft 4 whatever "$schema" says; the schema itself is not checked
-        # first, and one that breaks the validator is a 500 (§6 quirk 28).
+        # first, and one that breaks the validator is a 500 (spec section 6, quirk 28).
         failures = _schema_failures(values["schema"], values["object"])
         if failures:
             return _errors(request, 400, failures)

@@ -250,11 +250,15 @@ class Rule(object):
         self.expires_at = monotonic() + seconds if seconds is not None else None
         self.hits = 0
         self.removed = False
+        # clear_rules() moves the proxy to a new epoch, which also ends the
+        # rules that have used up their ``times`` and left the list.
+        self._epoch = proxy._epoch
 
     @property
     def expired(self):
         """Whether the rule was removed or its ``seconds`` have run out."""
-        return self.removed or (self.expires_at is not None and monotonic() >= self.expires_at)
+        return (self.removed or self._epoch != self._proxy._epoch
+                or (self.expires_at is not None and monotonic() >= self.expires_at))
 
     @property
     def active(self):
@@ -317,6 +321,7 @@ class FaultProxy(object):
         self._accept_thread = None
         self._connections = set()
         self._rules = []
+        self._epoch = 0
         self._records = collections.deque(maxlen=max_recorded)
         self._request_count = 0
         self._connection_count = 0
@@ -396,8 +401,8 @@ class FaultProxy(object):
         :param times: affect only the next ``times`` matching requests.
         :param seconds: stay in force this many seconds from now.
         """
-        rule = Rule(self, fault, method, path, times, seconds)
         with self._lock:
+            rule = Rule(self, fault, method, path, times, seconds)
             self._rules.append(rule)
         return rule
 
@@ -405,14 +410,15 @@ class FaultProxy(object):
         """Remove every rule, releasing the requests that they hold."""
         with self._lock:
             rules, self._rules = self._rules, []
+            self._epoch += 1
             for rule in rules:
                 rule.removed = True
 
     @property
     def rules(self):
-        """The rules still in the list, in the order tried."""
+        """The active rules, in the order tried."""
         with self._lock:
-            return list(self._rules)
+            return [rule for rule in self._rules if rule.active]
 
     def _remove_rule(self, rule):
         with self._lock:
@@ -743,8 +749,9 @@ class _Exchange(object):
                 return self._gateway_error(request, 502, "cannot connect to %s: %s" % (
                     self.proxy.upstream, error))
             # A kept-alive connection may have been closed by the upstream
-            # while the request was on its way; then try once more on a new
-            # one, if that cannot run the request twice.
+            # while the request was on its way: then try once more on a new
+            # one if the request could not be sent, or if nothing came back
+            # and running it twice would do no harm.
             may_retry = attempt == 1 and not opened
             try:
                 self._send_upstream(request.wire)
@@ -780,9 +787,10 @@ class _Exchange(object):
 
     def _connect_upstream(self):
         """Make sure of an upstream connection; return whether it is a new one."""
-        if self.upstream is not None and (self.upstream_stream.buffered or _readable(self.upstream)):
-            # Between two requests a kept-alive connection has nothing to say:
-            # readable means closed (or garbage), so start afresh.
+        # Between two requests a kept-alive connection has nothing to say:
+        # readable means closed (or garbage), so start afresh.
+        if self.upstream is not None and (
+                self.upstream_stream.buffered or _readable(self.upstream)):
             self._drop_upstream()
         if self.upstream is not None:
             return False

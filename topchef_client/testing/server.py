@@ -1,7 +1,7 @@
 """``LocalServer``: a faithful TopChef server on loopback, for tests and development.
 
 It answers real HTTP on a real port, with keep-alive, one thread per
-connection, and the behaviour of either server generation (spec §2 and §3)::
+connection, and the behaviour of either server generation (spec section 2 and section 3)::
 
     from topchef_client.testing import LocalServer
 
@@ -160,7 +160,7 @@ class LocalServer(object):
     :param clock: a callable returning POSIX seconds, such as
         ``ManualClock()``; it drives ``has_timed_out`` and every timestamp.
     :param quirks: reproduce the real servers' bugs that a client meets at run
-        time (spec §6); ``False`` answers what their code meant to answer.
+        time (spec section 6); ``False`` answers what their code meant to answer.
     :param max_body_size: request bodies larger than this many bytes get 413.
     """
 

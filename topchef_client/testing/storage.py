@@ -3,7 +3,7 @@
 One connection serves every request thread; the server takes ``Storage.lock``
 around each request, so a read-modify-write never interleaves with another.
 Each statement commits on its own (autocommit), which is what lets the
-generation handlers reproduce the real server's partial commits (spec §6,
+generation handlers reproduce the real server's partial commits (spec section 6,
 quirks 11, 20 and 21), and what makes every answered write durable: a server
 killed with SIGKILL loses nothing it had answered.
 """

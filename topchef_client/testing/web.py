@@ -3,7 +3,7 @@
 The two generations of the TopChef server were Flask applications; a client
 meets Flask's behaviour as much as TopChef's: HTML error pages for unrouted
 paths and methods, an automatic ``OPTIONS``, ``jsonify``'s pretty-printed
-bodies, and which request bodies count as JSON at all (spec §1). This module
+bodies, and which request bodies count as JSON at all (spec section 1). This module
 reproduces that much and no more, so that ``generation2016`` and
 ``generation2017`` read as lists of endpoints.
 """
@@ -52,7 +52,7 @@ class Request(object):
 
     @property
     def is_json(self):
-        """Whether the content type makes Flask read the body as JSON (spec §1)."""
+        """Whether the content type makes Flask read the body as JSON (spec section 1)."""
         mimetype = self.mimetype
         return mimetype == "application/json" or (
             mimetype.startswith("application/") and mimetype.endswith("+json"))
@@ -106,7 +106,7 @@ class Response(object):
 
 
 def json_response(request, status, document, headers=None):
-    """Answer like Flask's ``jsonify``: sorted keys, indented unless XHR (spec §1)."""
+    """Answer like Flask's ``jsonify``: sorted keys, indented unless XHR (spec section 1)."""
     if request.headers.get("x-requested-with") == "XMLHttpRequest":
         text = json.dumps(document, sort_keys=True, separators=(",", ":"))
     else:
@@ -115,7 +115,7 @@ def json_response(request, status, document, headers=None):
 
 
 def html_error(status, headers=None):
-    """Werkzeug's kind of HTML error page (spec §1: framework errors are HTML)."""
+    """Werkzeug's kind of HTML error page (spec section 1: framework errors are HTML)."""
     title, description = _REASONS[status]
     page = (u'<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">\n'
             u"<title>%d %s</title>\n<h1>%s</h1>\n<p>%s</p>\n"
@@ -124,7 +124,7 @@ def html_error(status, headers=None):
 
 
 def empty_response(status, content_type=HTML_CONTENT_TYPE):
-    """A response without a body, such as the empty ``204`` of spec §6 quirk 19."""
+    """A response without a body, such as the empty ``204`` of spec section 6 quirk 19."""
     return Response(status, b"", content_type)
 
 
