@@ -85,6 +85,18 @@ def load(document, fields):
     return values, errors
 
 
+_TEXT_PREFIX = re.compile(r"""(?<![\w'"])u(?=['"])""")
+
+
+def message_text(message):
+    """A jsonschema message as the Python 3 server printed it.
+
+    On Python 2.7 jsonschema quotes strings as ``u'a'``; the servers the spec
+    describes did not.
+    """
+    return _TEXT_PREFIX.sub("", message) if six.PY2 else message
+
+
 def python_repr(value):
     """``repr`` as the Python 3 server printed it, without Python 2's ``u''``."""
     if isinstance(value, dict):

@@ -180,7 +180,8 @@ class Generation2016(Application):
             if failure.context:
                 # The sub-errors are not JSON-serialisable (spec section 6, quirk 15).
                 raise HTTPException(500)
-            return _errors(request, 400, {"message": failure.message, "context": []})
+            return _errors(request, 400, {"message": fields.message_text(failure.message),
+                                          "context": []})
         return json_response(request, 200, {"data": {}})
 
     def list_services(self, request):
@@ -280,7 +281,7 @@ class Generation2016(Application):
         except jsonschema.ValidationError as failure:
             if self.quirks:
                 raise HTTPException(500)  # the exception escapes Job.__init__ (spec section 6, quirk 6)
-            return _errors(request, 400, failure.message)
+            return _errors(request, 400, fields.message_text(failure.message))
         job_id = str(uuid.uuid1())
         self.storage.add_job(id=job_id, service_id=service.id, status="REGISTERED",
                              parameters=parameters, result={},

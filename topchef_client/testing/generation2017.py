@@ -124,8 +124,8 @@ def _schema_failures(schema, instance):
     return [_error(400, "JSONSchema Validation Error",
                    "Validation of schema %s threw error %s" % (
                        "[%s]" % ", ".join("<ValidationError: %s>" % fields.python_repr(
-                           sub.message) for sub in failure.context),
-                       failure.message))
+                           fields.message_text(sub.message)) for sub in failure.context),
+                       fields.message_text(failure.message)))
             for failure in jsonschema.Draft4Validator(schema).iter_errors(instance)]
 
 
