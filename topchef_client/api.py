@@ -2,21 +2,25 @@
 
 ``Connection`` owns a keep-alive ``requests.Session`` with a finite timeout on
 every request and bounded, jittered retries of transient failures. It asks
-``GET /`` once which API generation the server speaks (spec §4) and hands
-each operation to one of two small adapters, ``Generation2016`` and
-``Generation2017``, that hold every difference between them (spec §5) and
-every server quirk a client meets (spec §6).
+``GET /`` once which API generation the server speaks and hands each
+operation to one of two small adapters, ``Generation2016`` and
+``Generation2017``, that hold every difference between them and every server
+quirk a client meets (the documentation's HTTP API page describes both).
+Comments cite the sections of the TopChef HTTP API reference that the code
+follows.
 """
 import json
 import logging
 import random
+import socket
 import threading
 import uuid
 
 import requests
 import requests.adapters
 import six
-from six.moves.urllib.parse import urlsplit, urlunsplit
+import urllib3.exceptions
+from six.moves.urllib.parse import unquote, urlsplit, urlunsplit
 from urllib3.util.retry import Retry
 
 from topchef_client import defaults
@@ -78,7 +82,8 @@ def split_credentials(address):
     if "@" in netloc:
         userinfo, netloc = netloc.rsplit("@", 1)
         user, _, password = userinfo.partition(":")
-        credentials = (user, password)
+        # Userinfo is percent-encoded (RFC 3986), as a password with "@" must be.
+        credentials = (unquote(user), unquote(password))
     address = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
     return address, credentials
 
@@ -90,6 +95,10 @@ def redact_url(url):
     except ValueError:
         return "<unparseable URL>"
     if parts.password is None:
+        if not parts.netloc and "@" in url:
+            # No "//" (say "user:pw@host:5000"): nothing parses as userinfo,
+            # so hide everything before the host.
+            return "***@" + url.rsplit("@", 1)[1]
         return url
     userinfo, host = parts.netloc.rsplit("@", 1)
     user = userinfo.split(":", 1)[0]
@@ -100,8 +109,8 @@ def canonical_id(value, not_found):
     """The canonical text of a service or job id.
 
     Both servers only ever mint UUIDs, so anything else cannot exist; saying
-    so here saves a request and the 2016 server's 500 for such ids (spec §6,
-    quirk 5).
+    so here saves a request, and the 500 that a 2016 server answers for such
+    ids.
     """
     if isinstance(value, uuid.UUID):
         return str(value)
@@ -125,9 +134,7 @@ class Reply(object):
     def error(self, error_class, summary):
         """``error_class`` for this exchange, its message naming all of it."""
         message = "%s: %s %s answered %d" % (summary, self.method, self.url, self.status)
-        detail = self.error_detail()
-        if detail:
-            message += ": " + detail
+        message += ": " + (self.error_detail() or "(empty body)")
         return error_class(message, method=self.method, url=self.url,
                            status_code=self.status, body=excerpt(self.body))
 
@@ -256,7 +263,7 @@ class Connection(object):
         try:
             response = self._session.request(
                 method, url, data=data, headers=headers, allow_redirects=False,
-                timeout=timeout if timeout is not None else self.timeout)
+                timeout=timeout if timeout is not None else self.timeout, stream=True)
         except requests.exceptions.ConnectTimeout as error:
             raise self._network_error(NetworkError, "could not connect", method, url, error)
         except requests.exceptions.ReadTimeout as error:
@@ -264,14 +271,44 @@ class Connection(object):
         except requests.exceptions.SSLError as error:
             raise self._network_error(NetworkError, "TLS failed", method, url, error)
         except requests.exceptions.ConnectionError as error:
+            if _is_read_timeout(error):
+                # Read timeouts that used up the retries come wrapped in a
+                # ConnectionError (requests' MaxRetryError handling).
+                raise self._network_error(ResponseTimeout, "no answer in time", method,
+                                          url, error)
             raise self._network_error(NetworkError, "connection failed", method, url, error)
         except requests.exceptions.RequestException as error:
             raise self._network_error(NetworkError, "request failed", method, url, error)
-        reply = Reply(method, url, response.status_code, response.headers, response.content)
+        reply = self._read_reply(method, url, response)
         log.debug("%s %s -> %d (%.1f ms)", method, url, reply.status,
                   (monotonic() - started) * 1000)
         if reply.status not in expected:
             raise self._status_error(reply, not_found)
+        return reply
+
+    def _read_reply(self, method, url, response):
+        """The whole answer; ``ProtocolError`` if its body was cut short.
+
+        urllib3 2 notices a short body itself, urllib3 1.26 does not: compare
+        with Content-Length so that both report it alike.
+        """
+        try:
+            body = response.content
+        except requests.exceptions.RequestException as error:
+            response.close()
+            if _is_read_timeout(error):
+                raise self._network_error(ResponseTimeout, "no answer in time", method,
+                                          url, error)
+            raise ProtocolError("the answer was cut short: %s %s answered %d: %s" % (
+                method, url, response.status_code, _cause(error)), method=method, url=url,
+                status_code=response.status_code)
+        reply = Reply(method, url, response.status_code, response.headers, body)
+        length = response.headers.get("Content-Length", "")
+        if (length.isdigit() and int(length) > len(body) and method != "HEAD" and
+                response.status_code not in (204, 304) and
+                not response.headers.get("Content-Encoding")):
+            raise reply.error(ProtocolError, "the answer was cut short (%d of %s bytes)"
+                              % (len(body), length))
         return reply
 
     @staticmethod
@@ -298,7 +335,7 @@ class Connection(object):
             return reply.error(ServerError, "the server failed")
         return reply.error(ProtocolError, "unexpected status")
 
-    # The server generation (spec §4)
+    # The server generation (spec section 4)
 
     @property
     def generation(self):
@@ -324,7 +361,7 @@ class Connection(object):
             generation = "2017"
         else:
             raise reply.error(ProtocolError, "this is not a TopChef server of a known "
-                              "generation (GET / has neither shape of spec §4)")
+                              "generation (GET / has the shape of neither)")
         log.info("%s speaks the %s TopChef API", self.address, generation)
         return generation
 
@@ -350,8 +387,12 @@ class Connection(object):
         return self._adapter.list_services()
 
     def get_service(self, service_id):
-        """One service, with its schemas. :raises ServiceNotFound:"""
-        return self._adapter.get_service(canonical_id(service_id, ServiceNotFound))
+        """One service, with its schemas.
+
+        :raises ServiceNotFound: no service has this id.
+        """
+        service_id = canonical_id(service_id, ServiceNotFound)
+        return self._adapter.get_service(service_id)
 
     def register_service(self, name, description, job_registration_schema,
                          job_result_schema=None, timeout=None):
@@ -376,7 +417,10 @@ class Connection(object):
             timeout)
 
     def heartbeat(self, service_id, timeout=None):
-        """Tell the server the service's worker is alive. :raises ServiceNotFound:"""
+        """Tell the server the service's worker is alive.
+
+        :raises ServiceNotFound: no service has this id.
+        """
         self.request("PATCH", "/services/%s" % canonical_id(service_id, ServiceNotFound),
                      not_found=ServiceNotFound, timeout=timeout)
 
@@ -385,17 +429,17 @@ class Connection(object):
 
         2016 servers have no such flag: nothing is sent and None is returned.
         """
-        return self._adapter.set_availability(
-            canonical_id(service_id, ServiceNotFound), bool(available))
+        service_id = canonical_id(service_id, ServiceNotFound)
+        return self._adapter.set_availability(service_id, bool(available))
 
     # Jobs
 
     def list_jobs(self, service_id):
         """Every job of a service, oldest first (2016: without parameters)."""
         service_id = canonical_id(service_id, ServiceNotFound)
-        return [self._adapter.job(item, service_id) for item in self.request(
-            "GET", "/services/%s/jobs" % service_id,
-            not_found=ServiceNotFound).data(list)]
+        reply = self.request("GET", "/services/%s/jobs" % service_id,
+                             not_found=ServiceNotFound)
+        return [self._adapter.job(item, service_id, reply) for item in reply.data(list)]
 
     def submit_job(self, service_id, parameters):
         """Submit a job; it is never retried, so never submitted twice.
@@ -404,30 +448,35 @@ class Connection(object):
         for local validation first.
 
         :raises ValidationError: the server refused the parameters.
-        :raises ServiceNotFound:
+        :raises ServiceNotFound: no service has this id.
         """
         if not isinstance(parameters, dict):
             raise ValueError("job parameters must be a dict, not %s"
                              % type(parameters).__name__)
-        return self._adapter.submit_job(canonical_id(service_id, ServiceNotFound),
-                                        parameters)
+        service_id = canonical_id(service_id, ServiceNotFound)
+        return self._adapter.submit_job(service_id, parameters)
 
     def get_job(self, job_id):
-        """One job, with parameters and result. :raises JobNotFound:"""
+        """One job, with parameters and result.
+
+        :raises JobNotFound: no job has this id.
+        """
         job_id = canonical_id(job_id, JobNotFound)
-        return self._adapter.job(self.request(
-            "GET", "/jobs/%s" % job_id, not_found=JobNotFound).data(dict))
+        reply = self.request("GET", "/jobs/%s" % job_id, not_found=JobNotFound)
+        return self._adapter.job(reply.data(dict), reply=reply)
 
     def get_queue(self, service_id):
         """The REGISTERED jobs of a service as the server lists them.
 
         2016: all of them, without parameters; 2017: at most ten, with them.
         """
-        return self._adapter.get_queue(canonical_id(service_id, ServiceNotFound))
+        service_id = canonical_id(service_id, ServiceNotFound)
+        return self._adapter.get_queue(service_id)
 
     def next_job(self, service_id):
         """The next REGISTERED job of a service, with parameters, or None."""
-        return self._adapter.next_job(canonical_id(service_id, ServiceNotFound))
+        service_id = canonical_id(service_id, ServiceNotFound)
+        return self._adapter.next_job(service_id)
 
     def update_job(self, job, status, result=None):
         """Set a job's status (and result); return the job as the server has it.
@@ -435,12 +484,12 @@ class Connection(object):
         ``job`` is a ``Job``: 2016 servers need its parameters sent back,
         and the job is fetched first if they are unknown.
         """
+        canonical_id(job.id, JobNotFound)
         if status not in self._adapter.statuses:
             raise ValueError("a %s server knows the statuses %s, not %r" % (
                 self.generation, ", ".join(self._adapter.statuses), status))
         if result is not None and not isinstance(result, dict):
             raise ValueError("a job result must be a dict, not %s" % type(result).__name__)
-        canonical_id(job.id, JobNotFound)
         return self._adapter.update_job(job, status, result)
 
     def fail_job(self, job, error, result_schema=None):
@@ -453,6 +502,21 @@ class Connection(object):
         """
         canonical_id(job.id, JobNotFound)
         return self._adapter.fail_job(job, {ERROR_KEY: error}, result_schema)
+
+
+def _is_read_timeout(error):
+    """Whether a requests exception wraps a read timeout."""
+    reason = error
+    for _ in range(5):
+        if isinstance(reason, (urllib3.exceptions.ReadTimeoutError, socket.timeout)):
+            return True
+        inner = getattr(reason, "reason", None) or (
+            reason.args[0] if getattr(reason, "args", None) and
+            isinstance(reason.args[0], Exception) else None)
+        if inner is None or inner is reason:
+            return False
+        reason = inner
+    return False
 
 
 def _cause(error):
@@ -481,32 +545,54 @@ class Generation(object):
         return self.connection.request(*args, **kwargs)
 
     def list_services(self):
-        return [self.service(item) for item in self.request("GET", "/services").data(list)]
+        reply = self.request("GET", "/services")
+        return [self.service(item, reply) for item in reply.data(list)]
 
     def set_availability(self, service_id, available):
         return None
 
-    def job(self, document, service_id=None):
-        if not isinstance(document, dict) or "id" not in document:
-            raise ProtocolError("a job in the answer has no id: %s"
-                                % excerpt(json.dumps(document)))
+    #: The types of the fields the models rely on, where the server gives them.
+    job_fields = (("id", six.string_types), ("status", six.string_types),
+                  ("parameters", dict), ("date_submitted", six.string_types))
+    service_fields = (("id", six.string_types), ("job_registration_schema", dict),
+                      ("job_result_schema", dict), ("timeout", six.integer_types + (float,)))
+
+    @staticmethod
+    def checked(document, what, fields, reply):
+        """``document`` if it is an object with an id and fields of the right types.
+
+        Otherwise ``ProtocolError``, naming the exchange ``reply`` came from.
+        """
+        if not isinstance(document, dict) or not isinstance(
+                document.get("id"), six.string_types):
+            problem = "a %s in the answer has no id" % what
+        else:
+            wrong = [name for name, kind in fields
+                     if document.get(name) is not None and not isinstance(document[name], kind)]
+            if not wrong:
+                return document
+            problem = "a %s in the answer has a %s of the wrong type" % (what, wrong[0])
+        if reply is not None:
+            raise reply.error(ProtocolError, problem)
+        raise ProtocolError("%s: %s" % (problem, excerpt(json.dumps(document))))
+
+    def job(self, document, service_id=None, reply=None):
+        document = self.checked(document, "job", self.job_fields, reply)
         return Job(document["id"], document.get("status"), document.get("parameters"),
                    document.get(self.result_field), document.get("date_submitted"),
                    service_id)
 
 
 class Generation2016(Generation):
-    """The September 2016 server (spec §2)."""
+    """The September 2016 server."""
 
     name = "2016"
     statuses = ("REGISTERED", "WORKING", "COMPLETED")
     result_field = "result"
-    service_timeout = 30  # fixed and never reported (spec §2.4)
+    service_timeout = 30  # fixed and never reported (spec section 2.4)
 
-    def service(self, document):
-        if not isinstance(document, dict) or "id" not in document:
-            raise ProtocolError("a service in the answer has no id: %s"
-                                % excerpt(json.dumps(document)))
+    def service(self, document, reply=None):
+        document = self.checked(document, "service", self.service_fields, reply)
         return Service(document["id"], document.get("name"), document.get("description"),
                        document.get("job_registration_schema"),
                        document.get("job_result_schema"), self.service_timeout,
@@ -514,17 +600,19 @@ class Generation2016(Generation):
 
     def get_service(self, service_id):
         try:
-            return self.service(self.request("GET", "/services/%s" % service_id,
-                                             not_found=ServiceNotFound).data(dict))
+            reply = self.request("GET", "/services/%s" % service_id,
+                                 not_found=ServiceNotFound)
         except ServerError as error:
-            # An unknown service is a 500 here (spec §6 quirk 1): look in the list.
-            if error.status_code == 500 and all(service.id != service_id for service in self.list_services()):
+            # An unknown service is a 500 here (spec section 6 quirk 1): look in the list.
+            if error.status_code == 500 and all(
+                    service.id != service_id for service in self.list_services()):
                 raise ServiceNotFound("service %s does not exist (the server answered "
                                       "500, and the service list lacks it): %s"
                                       % (service_id, error), method=error.method,
                                       url=error.url, status_code=error.status_code,
                                       body=error.body)
             raise
+        return self.service(reply.data(dict), reply)
 
     def register_service(self, name, description, registration_schema, result_schema,
                          timeout):
@@ -535,7 +623,8 @@ class Generation2016(Generation):
             "name": name, "description": description,
             "job_registration_schema": registration_schema,
             "job_result_schema": result_schema}, expected=(201,))
-        return self.service(reply.checked(reply.data(dict).get("service_details"), dict))
+        return self.service(reply.checked(reply.data(dict).get("service_details"), dict),
+                            reply)
 
     def submit_job(self, service_id, parameters):
         try:
@@ -545,23 +634,24 @@ class Generation2016(Generation):
         except ServerError as error:
             if error.status_code != 500:
                 raise
-            # Invalid parameters are a 500 here (spec §6 quirk 6): check them.
+            # Invalid parameters are a 500 here (spec section 6 quirk 6): check them.
             schema = self.connection.get_service(service_id).job_registration_schema
             try:
                 Schema(schema or {}, "parameters").validate(parameters)
             except ValidationError as invalid:
                 raise ValidationError(
-                    "%s (the server answered %d)" % (invalid.message, error.status_code),
+                    "%s (which is why %s)" % (invalid.message, error.message),
                     invalid.path, invalid.schema_path, invalid.errors,
                     method=error.method, url=error.url, status_code=error.status_code,
                     body=error.body)
             raise
         details = reply.checked(reply.data(dict).get("job_details"), dict)
-        return self.job(details, service_id)
+        return self.job(details, service_id, reply)
 
     def get_queue(self, service_id):
-        return [self.job(item, service_id) for item in self.request(
-            "GET", "/services/%s/queue" % service_id, not_found=ServiceNotFound).data(list)]
+        reply = self.request("GET", "/services/%s/queue" % service_id,
+                             not_found=ServiceNotFound)
+        return [self.job(item, service_id, reply) for item in reply.data(list)]
 
     def next_job(self, service_id):
         for job in self.get_queue(service_id):
@@ -574,16 +664,20 @@ class Generation2016(Generation):
         return None
 
     def update_job(self, job, status, result):
-        if job.parameters is None:
+        # PUT replaces parameters and result: fetch whichever is unknown, or
+        # the job loses it (a submitted job's result is unknown, not empty).
+        service_id = job.service_id
+        if job.parameters is None or (result is None and job.result is None):
             job = self.connection.get_job(job.id)
         if result is None:
             result = job.result if isinstance(job.result, dict) else {}
-        # PUT replaces all three fields; "result" is singular (spec §2.5).
+        # PUT replaces all three fields; "result" is singular (spec section 2.5).
         reply = self.request("PUT", "/jobs/%s" % job.id, {
             "status": status, "result": result, "parameters": job.parameters},
             not_found=JobNotFound)
-        updated = self.job(reply.checked(reply.data(dict).get("job_schema"), dict))
-        updated.service_id = job.service_id
+        updated = self.job(reply.checked(reply.data(dict).get("job_schema"), dict),
+                           reply=reply)
+        updated.service_id = service_id
         return updated
 
     def fail_job(self, job, error_result, result_schema):
@@ -591,24 +685,22 @@ class Generation2016(Generation):
 
 
 class Generation2017(Generation):
-    """The November 2017 server, version 0.2 (spec §3)."""
+    """The November 2017 server, version 0.2."""
 
     name = "2017"
     statuses = ("REGISTERED", "WORKING", "COMPLETED", "ERROR")
     result_field = "results"
 
-    def service(self, document):
-        if not isinstance(document, dict) or "id" not in document:
-            raise ProtocolError("a service in the answer has no id: %s"
-                                % excerpt(json.dumps(document)))
+    def service(self, document, reply=None):
+        document = self.checked(document, "service", self.service_fields, reply)
         return Service(document["id"], document.get("name"), document.get("description"),
                        document.get("job_registration_schema"),
                        document.get("job_result_schema"), document.get("timeout"),
                        document.get("has_timed_out"), document.get("is_service_available"))
 
     def get_service(self, service_id):
-        return self.service(self.request("GET", "/services/%s" % service_id,
-                                         not_found=ServiceNotFound).data(dict))
+        reply = self.request("GET", "/services/%s" % service_id, not_found=ServiceNotFound)
+        return self.service(reply.data(dict), reply)
 
     def register_service(self, name, description, registration_schema, result_schema,
                          timeout):
@@ -616,7 +708,7 @@ class Generation2017(Generation):
             "name": name, "description": description,
             "job_registration_schema": registration_schema,
             "job_result_schema": result_schema}, expected=(201,))
-        # The body has no id, only the Location header (spec §6 quirk 25).
+        # The body has no id, only the Location header (spec section 6 quirk 25).
         location = reply.headers.get("Location") or ""
         service_id = location.rstrip("/").rsplit("/", 1)[-1]
         try:
@@ -631,8 +723,9 @@ class Generation2017(Generation):
                        timeout=30, has_timed_out=False, is_available=False)
 
     def _change_service(self, service_id, changes):
-        return self.service(self.request("PATCH", "/services/%s" % service_id, changes,
-                                         not_found=ServiceNotFound).data(dict))
+        reply = self.request("PATCH", "/services/%s" % service_id, changes,
+                             not_found=ServiceNotFound)
+        return self.service(reply.data(dict), reply)
 
     def set_availability(self, service_id, available):
         return self._change_service(service_id, {"is_available": available})
@@ -644,7 +737,7 @@ class Generation2017(Generation):
                                  not_found=ServiceNotFound)
         except BadRequest as error:
             raise self._validation_error(error, "parameters")
-        return self.job(reply.data(dict), service_id)
+        return self.job(reply.data(dict), service_id, reply)
 
     @staticmethod
     def _validation_error(error, what):
@@ -659,15 +752,15 @@ class Generation2017(Generation):
         reply = self.request("GET", "/services/%s/queue" % service_id, expected=(200, 204),
                              not_found=ServiceNotFound)
         if reply.status == 204:
-            return []  # an empty queue is an empty, non-JSON 204 (spec §6 quirk 19)
-        return [self.job(item, service_id) for item in reply.data(list)]
+            return []  # an empty queue is an empty, non-JSON 204 (spec section 6 quirk 19)
+        return [self.job(item, service_id, reply) for item in reply.data(list)]
 
     def next_job(self, service_id):
         reply = self.request("GET", "/services/%s/jobs/next" % service_id,
                              expected=(200, 204), not_found=ServiceNotFound)
         if reply.status == 204:
             return None
-        return self.job(reply.data(dict), service_id)
+        return self.job(reply.data(dict), service_id, reply)
 
     def update_job(self, job, status, result):
         change = {"status": status}
@@ -677,8 +770,8 @@ class Generation2017(Generation):
             reply = self.request("PATCH", "/jobs/%s" % job.id, change, not_found=JobNotFound)
         except BadRequest as error:
             raise self._validation_error(error, "result")
-        # A bare job, not an envelope (spec §6 quirk 24).
-        return self.job(reply.checked(reply.document(), dict), job.service_id)
+        # A bare job, not an envelope (spec section 6 quirk 24).
+        return self.job(reply.checked(reply.document(), dict), job.service_id, reply)
 
     def fail_job(self, job, error_result, result_schema):
         if result_schema is not None and not result_schema.is_valid(error_result):

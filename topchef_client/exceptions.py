@@ -19,11 +19,16 @@ Catch ``TopChefError`` for everything. Errors that come from an HTTP exchange
 carry ``method``, ``url`` (any password removed), ``status_code`` and
 ``body`` (an excerpt), and name them in their message.
 """
+import six
+
 from topchef_client.defaults import ERROR_BODY_EXCERPT
 
 
+# On Python 2, str() gives the message as UTF-8 bytes (a body excerpt may not
+# be ASCII) and unicode() gives it as text.
+@six.python_2_unicode_compatible
 class TopChefError(Exception):
-    """Raised for every failure this library reports."""
+    """Raised when anything the library does fails: the root of every exception here."""
 
     def __init__(self, message, method=None, url=None, status_code=None, body=None):
         Exception.__init__(self, message)
@@ -34,7 +39,7 @@ class TopChefError(Exception):
         self.body = body
 
     def __str__(self):
-        return self.message
+        return six.text_type(self.message)
 
 
 class NetworkError(TopChefError, IOError):

@@ -1,12 +1,18 @@
 """Services and jobs as the library hands them out, whatever the server generation."""
 from topchef_client.compat import parse_timestamp
 
-#: Job statuses. A job starts REGISTERED; a worker sets it WORKING, then
-#: COMPLETED or (on a 2017 server) ERROR. The server enforces no order.
+# A job starts REGISTERED; a worker sets it WORKING, then COMPLETED or (on a
+# 2017 server) ERROR. The server itself enforces no order.
+
+#: Submitted and waiting in the queue.
 REGISTERED = "REGISTERED"
+#: Claimed by a worker, which is running it.
 WORKING = "WORKING"
+#: Finished with a result (on a 2016 server, possibly an error result).
 COMPLETED = "COMPLETED"
+#: Failed (2017 servers only).
 ERROR = "ERROR"
+#: Every status, in the order a job normally goes through them.
 STATUSES = (REGISTERED, WORKING, COMPLETED, ERROR)
 
 #: The key under which a worker reports a failed job in its result:

@@ -12,9 +12,9 @@ import logging
 import time
 
 from topchef_client import defaults
-from topchef_client.api import Connection
+from topchef_client.api import Connection, canonical_id
 from topchef_client.compat import monotonic
-from topchef_client.exceptions import JobFailed, JobWaitTimeout
+from topchef_client.exceptions import JobFailed, JobNotFound, JobWaitTimeout
 from topchef_client.models import REGISTERED, Job, Service
 from topchef_client.schemas import Schema
 
@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 def _id(item):
     """The id of a ``Service``/``Job`` or of an id given as such."""
     return item.id if isinstance(item, (Service, Job)) else item
+
+
+def _job_key(job):
+    """The canonical id of a job, as the server spells it in answers."""
+    return canonical_id(_id(job), JobNotFound)
 
 
 class TopChef(object):
@@ -62,7 +67,10 @@ class TopChef(object):
         return self.connection.list_services()
 
     def service(self, service):
-        """One service, with its schemas. :raises ServiceNotFound:"""
+        """One service, with its schemas.
+
+        :raises ServiceNotFound: no service has this id.
+        """
         return self.connection.get_service(_id(service))
 
     def register_service(self, name, description, job_registration_schema,
@@ -73,10 +81,13 @@ class TopChef(object):
         :param timeout: seconds without heartbeat before the service counts
             as timed out (2017 servers; 2016 servers fix it at 30).
         """
+        # Compiled first: a schema that is not JSON Schema fails before a
+        # service is registered with it.
+        schema = Schema(job_registration_schema, "parameters")
         service = self.connection.register_service(
             name, description, job_registration_schema, job_result_schema, timeout)
-        # What was asked for, not what a 2016 server kept of it (spec §2.4).
-        self._parameter_schemas[service.id] = Schema(job_registration_schema, "parameters")
+        # What was asked for, not what a 2016 server kept of it (spec section 2.4).
+        self._parameter_schemas[service.id] = schema
         return service
 
     # Jobs
@@ -89,7 +100,7 @@ class TopChef(object):
 
         :raises ValidationError: the parameters break the schema; its
             ``path`` names the failing field.
-        :raises ServiceNotFound:
+        :raises ServiceNotFound: no service has this id.
         """
         service_id = _id(service)
         if validate:
@@ -107,7 +118,10 @@ class TopChef(object):
         return schema
 
     def job(self, job):
-        """One job, as the server has it now. :raises JobNotFound:"""
+        """One job, as the server has it now.
+
+        :raises JobNotFound: no job has this id.
+        """
         return self.connection.get_job(_id(job))
 
     def jobs(self, service):
@@ -133,7 +147,7 @@ class TopChef(object):
     def wait_all(self, jobs, timeout=defaults.DEFAULT_WAIT_TIMEOUT,
                  poll_interval=defaults.DEFAULT_WAIT_POLL_INTERVAL,
                  max_poll_interval=defaults.DEFAULT_MAX_WAIT_POLL_INTERVAL,
-                 raise_on_failure=False):
+                 raise_on_failure=False, progress=None):
         """Wait for many jobs; return them finished, in the order given.
 
         One request per service per poll lists the status of all its jobs
@@ -143,11 +157,15 @@ class TopChef(object):
 
         :param raise_on_failure: raise ``JobFailed`` for the first job that
             ended in error instead of returning it.
+        :param progress: a callable, called with the number of finished jobs
+            each time that number grows.
         :raises JobWaitTimeout: not all finished within ``timeout`` seconds.
         """
-        pending = dict((str(_id(job)), job if isinstance(job, Job) else Job(_id(job)))
+        jobs = list(jobs)
+        pending = dict((_job_key(job), job if isinstance(job, Job) else Job(_job_key(job)))
                        for job in jobs)
         finished = {}
+        reported = 0
         deadline = None if timeout is None else monotonic() + timeout
         interval = poll_interval
         while True:
@@ -159,8 +177,11 @@ class TopChef(object):
                     pending.pop(job.id, None)
                 else:
                     pending[job.id] = job
+            if progress is not None and len(finished) > reported:
+                reported = len(finished)
+                progress(reported)
             if not pending:
-                return [finished[str(_id(job))] for job in jobs]
+                return [finished[_job_key(job)] for job in jobs]
             remaining = None if deadline is None else deadline - monotonic()
             if remaining is not None and remaining <= 0:
                 raise JobWaitTimeout(self._timeout_message(list(pending.values()), timeout),

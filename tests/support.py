@@ -1,0 +1,113 @@
+"""Small helpers for tests: waiting on conditions, never on the clock alone."""
+import io
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+
+def wait_until(predicate, timeout=10.0, interval=0.01, message=None):
+    """Poll ``predicate`` until it is true; fail the test after ``timeout`` seconds."""
+    deadline = time.time() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.time() > deadline:
+            raise AssertionError(message or "condition not met within %s s" % timeout)
+        time.sleep(interval)
+
+
+#: The repository root, which subprocesses get as their PYTHONPATH.
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class Script(object):
+    """A Python script running in a subprocess; its stderr goes to ``log_path``."""
+
+    def __init__(self, process, log_path):
+        self.process = process
+        self.log_path = log_path
+
+    def log(self):
+        with io.open(self.log_path, encoding="utf-8", errors="replace") as log_file:
+            return log_file.read()
+
+    def wait_for_log(self, text, timeout=10.0):
+        """Wait until ``text`` appears in the script's stderr."""
+        wait_until(lambda: text in self.log() or self.process.poll() is not None,
+                   timeout, message="%r not logged within %s s" % (text, timeout))
+        assert text in self.log(), "the script ended without logging %r:\n%s" % (
+            text, self.log())
+
+    def wait(self, timeout=10.0):
+        """Wait for the script to end and return its exit code.
+
+        Python 2.7's ``Popen.wait`` takes no timeout, hence the polling.
+        """
+        wait_until(lambda: self.process.poll() is not None, timeout,
+                   message="the script still runs after %s s:\n%s" % (timeout, self.log()))
+        return self.process.returncode
+
+    @property
+    def running(self):
+        return self.process.poll() is None
+
+    def send_signal(self, signum):
+        self.process.send_signal(signum)
+
+
+class ScriptRunner(object):
+    """Starts scripts with this interpreter and this repository on the path."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.started = []
+
+    def start(self, source, name="script.py"):
+        path = os.path.join(self.directory, name)
+        if isinstance(source, bytes):  # a str literal on Python 2.7
+            source = source.decode("utf-8")
+        with io.open(path, "w", encoding="utf-8") as script_file:
+            script_file.write(textwrap.dedent(source).lstrip())
+        log_path = path + ".log"
+        environment = dict(os.environ)
+        environment["PYTHONPATH"] = os.pathsep.join(
+            [REPO_ROOT] + [part for part in [environment.get("PYTHONPATH")] if part])
+        environment["PYTHONUNBUFFERED"] = "1"
+        with open(log_path, "wb") as log_file:
+            process = subprocess.Popen([sys.executable, path], stdout=log_file,
+                                       stderr=subprocess.STDOUT, cwd=self.directory,
+                                       env=environment)
+        script = Script(process, log_path)
+        self.started.append(script)
+        return script
+
+    def kill_all(self):
+        for script in self.started:
+            if script.running:
+                script.process.kill()
+                script.process.wait()
+
+
+def jobs_by_status(server, service_id):
+    """``{status: [job dict, ...]}`` of a service's jobs, read from the server's storage."""
+    found = {}
+    for job in server.jobs(service_id):
+        found.setdefault(job["status"], []).append(job)
+    return found
+
+
+def threads_alive(worker):
+    """Whether the worker's heartbeat thread (if any) and every processing thread still run."""
+    threads = list(worker.processing_threads)
+    if worker.heartbeat_thread is not None:
+        threads.append(worker.heartbeat_thread)
+    return bool(threads) and all(thread.is_alive() for thread in threads)
+
+
+def messages_naming(caplog, text, level=0):
+    """The log messages at ``level`` or above that contain ``text``."""
+    return [record.getMessage() for record in caplog.records
+            if record.levelno >= level and text in record.getMessage()]
