@@ -11,22 +11,30 @@ import threading
 from topchef_client.compat import monotonic
 
 #: A job is picked at random among this many of the oldest queued ones, so
-#: that two workers of one service rarely claim the same job (spec §7).
+#: that two workers of one service rarely claim the same job (spec section 7).
 PICK_WINDOW = 10
 
 
 class Backoff(object):
-    """Exponential pauses with jitter: about ``first``, twice that, ... up to ``cap``."""
+    """Exponential pauses: about ``first``, twice that, ... up to ``cap``.
 
-    def __init__(self, first, cap):
+    With ``jitter`` each pause is drawn from its upper half, so that clients
+    that failed together retry apart; without it the pauses are exact, and
+    ``cap`` is then also the least pause once reached.
+    """
+
+    def __init__(self, first, cap, jitter=True):
         self.first = float(first)
         self.cap = max(float(cap), self.first)
+        self.jitter = jitter
         self._next = self.first
 
     def next(self):
         """The pause to take now; the following one will be longer."""
         pause = self._next
         self._next = min(self._next * 2, self.cap)
+        if not self.jitter:
+            return pause
         return pause / 2 + random.uniform(0, pause / 2)
 
     def reset(self):
@@ -129,8 +137,16 @@ class JobSource(object):
         with self._condition:
             return list(self._in_flight.values())
 
-    def close(self):
-        """Make every ``take()`` return None at once, now and later."""
+    def close(self, wake=True):
+        """Make every ``take()`` return None at once, now and later.
+
+        ``wake=False`` only sets the flag, without taking the lock: safe in a
+        signal handler, which may have interrupted a holder of the lock.
+        Threads waiting for a poll then see it when their wait ends.
+        """
+        if not wake:
+            self._closed = True
+            return
         with self._condition:
             self._closed = True
             self._condition.notify_all()

@@ -143,8 +143,10 @@ class Client(object):
         self._schemas_fetched_at = None
         self._service_lock = threading.Lock()
 
+        # No jitter while idle: a jittered pause at the cap would poll more
+        # often than once per max_poll_interval.
         self._jobs = JobSource(self._poll_queue,
-                               idle=Backoff(poll_interval, max_poll_interval),
+                               idle=Backoff(poll_interval, max_poll_interval, jitter=False),
                                failing=Backoff(failure_backoff, max_failure_backoff))
         self._abandoning = threading.Event()  # stop_now(): give running jobs up
         self._heartbeat_stop = threading.Event()
@@ -186,7 +188,7 @@ class Client(object):
         log.info("registered service %s (%s)", service.id, name)
         worker = cls(address, service.id, connection=connection, **options)
         # Validate against what was asked for: a 2016 server keeps only part
-        # of it (spec §2.4).
+        # of it (spec section 2.4).
         worker._use_service(service, job_registration_schema, job_result_schema,
                             from_server=False)
         return worker
@@ -264,7 +266,7 @@ class Client(object):
 
     @property
     def healthy(self):
-        """False while the last attempt of polling or of the heartbeat failed."""
+        """False while the last attempt of polling, of the heartbeat or of a job update failed."""
         return not self._failing
 
     @property
@@ -376,7 +378,9 @@ class Client(object):
         """
         if not self.is_running:
             self.start(handle_sigterm=False, burst=burst)
-        signals = _StopSignals()
+        # The handler itself refuses new jobs: the loop below may notice the
+        # signal only a slice later, and a job taken meanwhile would run.
+        signals = _StopSignals(on_first=lambda: self._jobs.close(wake=False))
         try:
             # Short slices: Python 2.7 runs signal handlers only between them.
             while not self.join(0.2):
@@ -527,11 +531,16 @@ class Client(object):
             self._validate("_parameter_schema", job.parameters)
         except ValidationError as invalid:
             self.stats.add("jobs_invalid")
+            self.last_error = invalid
             log.error("job %s has invalid parameters: %s", job.id, invalid)
             return self._report_failure(job, invalid, with_traceback=False)
         try:
             job = self._retrying(lambda: self.connection.update_job(job, WORKING), "claim", job)
         except NotFound:
+            return None
+        if self._abandoning.is_set():
+            # stop_now() may have put the job back before this claim landed.
+            self._requeue(job)
             return None
         started = monotonic()
         try:
@@ -546,6 +555,7 @@ class Client(object):
         except (Exception, SystemExit) as error:
             if self._abandoning.is_set():
                 return None  # stop_now() has put it back in the queue
+            self.last_error = error
             log.error("job %s failed after %.3f s", job.id, monotonic() - started,
                       exc_info=True)
             return self._report_failure(job, error)
@@ -583,7 +593,9 @@ class Client(object):
         backoff = Backoff(self.failure_backoff, self.max_failure_backoff)
         while True:
             try:
-                return operation()
+                outcome = operation()
+                self._succeeded("processing")
+                return outcome
             except NotFound as error:
                 log.warning("cannot %s job %s: %s", what, job.id, error)
                 raise
@@ -665,8 +677,9 @@ def _exit_on_sigterm():
 class _StopSignals(object):
     """Counts SIGINT and SIGTERM while installed (main thread only)."""
 
-    def __init__(self):
+    def __init__(self, on_first=None):
         self.count = 0
+        self._on_first = on_first
         self._previous = {}
         if _in_main_thread():
             for signum in (signal.SIGINT, signal.SIGTERM):
@@ -675,6 +688,8 @@ class _StopSignals(object):
     def _received(self, signum, frame):
         self.count += 1
         if self.count == 1:
+            if self._on_first is not None:
+                self._on_first()
             log.warning("signal %d: stopping after the running job(s); send it again "
                         "to stop at once", signum)
         else:
