@@ -97,9 +97,23 @@ def basic(user, password):
 
 # --- construction, transport and credentials --------------------------------------------
 
-def test_tls_certificates_are_verified_by_default():
+def test_tls_certificates_are_verified_by_default(monkeypatch):
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
     connection = Connection("https://topchef.example.org")
     assert connection._session.verify is True
+
+
+def test_a_ca_bundle_named_in_the_environment_is_used_for_verification(monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/bundle.pem")
+    connection = Connection("https://topchef.example.org")
+    assert connection._session.verify == "/etc/ssl/certs/bundle.pem"
+
+
+def test_an_explicit_verify_false_is_not_overridden_by_the_environment(monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/bundle.pem")
+    connection = Connection("https://topchef.example.org", verify=False)
+    assert connection._session.verify is False
 
 
 def test_verify_and_a_client_certificate_are_handed_to_the_session():

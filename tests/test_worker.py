@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from topchef_client import COMPLETED, ERROR, REGISTERED, Client
+from topchef_client import COMPLETED, ERROR, REGISTERED, Client, ValidationError
 from topchef_client.testing.proxy import FaultProxy
 
 from jobs import (ADD_ONE_REGISTRATION_SCHEMA, ADD_ONE_RESULT_SCHEMA, LENIENT_RESULT_SCHEMA,
@@ -354,3 +354,26 @@ def test_process_one_takes_each_queued_job_once(server, topchef, service, make_w
     assert sorted(job.id for job in done[:3]) == sorted(job.id for job in jobs)
     assert sorted(call["value"] for call in worker.calls) == [1, 2, 3]
     assert list(jobs_by_status(server, service.id)) == [COMPLETED]
+
+
+class InterruptsItself(Client):
+    def run(self, parameters):
+        raise KeyboardInterrupt()
+
+
+def test_a_run_that_raises_keyboard_interrupt_fails_its_job_and_the_thread_lives_on(
+        topchef, service, make_worker):
+    worker = make_worker(InterruptsItself).start()
+    job = topchef.submit(service, {"value": 1})
+
+    wait_until(lambda: worker.stats.jobs_failed == 1)
+
+    assert topchef.job(job).is_failed
+    assert worker.processing_thread.is_alive()
+
+
+def test_registering_a_worker_with_a_broken_schema_creates_no_service(topchef, server):
+    with pytest.raises(ValidationError):
+        AddOne.register_service(server.url, "Broken", "a schema that is not one",
+                                {"type": 5})
+    assert topchef.services() == []

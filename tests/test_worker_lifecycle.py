@@ -315,3 +315,36 @@ def test_the_readme_example_completes_jobs_and_a_sigterm_leaves_none_working(
     script.send_signal(signal.SIGTERM)
     assert script.wait(10) == 128 + signal.SIGTERM, script.log()
     assert list(jobs_by_status(server, service.id)) == [COMPLETED]
+
+
+def test_stop_now_while_a_result_is_on_its_way_leaves_the_job_completed(
+        generation, proxy, topchef, service, make_worker):
+    worker = make_worker(Blocking, address=proxy.url).start()
+    job = topchef.submit(service, {"value": 2})
+    assert worker.started.wait(10)
+    # The claim has landed; now let the result land but hold back the answer,
+    # so that stop_now() comes while the worker still waits to hear.
+    report = proxy.add_rule(Delay(0.5, after_forwarding=True),
+                            method="PUT" if generation == "2016" else "PATCH",
+                            path=r"^/jobs/", times=1)
+    worker.release.set()
+    wait_until(lambda: report.hits == 1)
+
+    worker.stop_now()
+    wait_until(lambda: not worker.processing_thread.is_alive())
+
+    finished = topchef.job(job)
+    assert finished.status == COMPLETED
+    assert finished.result == {"value": 3}
+
+
+def test_process_one_runs_jobs_again_after_the_worker_was_stopped(
+        topchef, service, make_worker):
+    worker = make_worker(AddOne).start()
+    assert worker.stop(timeout=10)
+    job = topchef.submit(service, {"value": 4})
+
+    done = worker.process_one()
+
+    assert done.id == job.id
+    assert done.status == COMPLETED

@@ -93,11 +93,13 @@ class Client(object):
         third of the service's timeout (30 s on 2016 servers).
     :param poll_interval: seconds to wait after finding the queue empty; the
         wait doubles while it stays empty, up to ``max_poll_interval``.
+    :param max_poll_interval: the longest wait between polls of an empty queue.
     :param threads: processing threads; ``run`` must then be thread-safe.
     :param exit_grace_period: at interpreter exit, seconds a running job
         may still finish before it is put back in the queue.
     :param failure_backoff: first pause after a failure, doubling up to
         ``max_failure_backoff``.
+    :param max_failure_backoff: the longest pause after repeated failures.
     :param connection: an ``api.Connection`` to use instead of a new one.
     :param connection_options: for the new ``Connection``: ``request_timeout``
         (its ``timeout``), ``retries``, ``auth``, ``headers``, ``verify``,
@@ -149,6 +151,8 @@ class Client(object):
                                idle=Backoff(poll_interval, max_poll_interval, jitter=False),
                                failing=Backoff(failure_backoff, max_failure_backoff))
         self._abandoning = threading.Event()  # stop_now(): give running jobs up
+        self._phase_lock = threading.Lock()
+        self._reporting = set()  # ids of jobs whose outcome is being written
         self._heartbeat_stop = threading.Event()
         self._finish_lock = threading.Lock()
         self._stopped = threading.Event()
@@ -183,14 +187,16 @@ class Client(object):
             (key, options.pop(key)) for key in list(options) if key in CONNECTION_OPTIONS))
         if job_result_schema is None:
             job_result_schema = {"type": "object"}
+        # Refuse a broken schema before the service exists, not after.
+        parameter_schema = Schema(job_registration_schema, "parameters")
+        result_schema = Schema(job_result_schema, "result")
         service = connection.register_service(name, description, job_registration_schema,
                                               job_result_schema, service_timeout)
         log.info("registered service %s (%s)", service.id, name)
         worker = cls(address, service.id, connection=connection, **options)
         # Validate against what was asked for: a 2016 server keeps only part
         # of it (spec section 2.4).
-        worker._use_service(service, job_registration_schema, job_result_schema,
-                            from_server=False)
+        worker._use_service(service, parameter_schema, result_schema, from_server=False)
         return worker
 
     @classmethod
@@ -204,6 +210,7 @@ class Client(object):
 
     @property
     def service_id(self):
+        """The id of the worker's service (also ``id``, the original name)."""
         return self.id
 
     @property
@@ -271,6 +278,7 @@ class Client(object):
 
     @property
     def is_running(self):
+        """Whether the worker has been started and has not stopped yet."""
         return not self._stopped.is_set()
 
     def _succeeded(self, loop):
@@ -335,9 +343,14 @@ class Client(object):
         ``run`` calls already under way cannot be interrupted; their results
         are discarded.
         """
-        self._abandoning.set()
+        with self._phase_lock:
+            self._abandoning.set()
+            # A job whose result is being written is left to finish: putting
+            # it back now could undo its report and run it again.
+            abandoned = [job for job in self._jobs.in_flight()
+                         if job.id not in self._reporting]
         self._jobs.close()
-        for job in self._jobs.in_flight():
+        for job in abandoned:
             self._requeue(job)
         self._finish(monotonic() + 1.0)
 
@@ -409,12 +422,12 @@ class Client(object):
 
     def _fetch_service(self):
         service = self.connection.get_service(self.id)
-        self._use_service(service, service.job_registration_schema or {},
-                          service.job_result_schema or {}, from_server=True)
+        self._use_service(service, Schema(service.job_registration_schema or {}, "parameters"),
+                          Schema(service.job_result_schema or {}, "result"), from_server=True)
 
-    def _use_service(self, service, registration_schema, result_schema, from_server):
-        self._parameter_schema = Schema(registration_schema, "parameters")
-        self._result_schema = Schema(result_schema, "result")
+    def _use_service(self, service, parameter_schema, result_schema, from_server):
+        self._parameter_schema = parameter_schema
+        self._result_schema = result_schema
         self._schemas_from_server = from_server
         self._schemas_fetched_at = monotonic()
         self._service = service
@@ -508,6 +521,8 @@ class Client(object):
         The returned ``Job`` is as the server has it afterwards: check
         ``is_complete`` or ``is_failed``.
         """
+        if not self.is_running and self._jobs.closed:
+            self._jobs.reopen()  # after stop(): serve this caller again
         job = self._jobs.take(wait=False)
         return None if job is None else self._process(job)
 
@@ -515,7 +530,17 @@ class Client(object):
         try:
             return self._run_job(job)
         finally:
+            with self._phase_lock:
+                self._reporting.discard(job.id)
             self._jobs.done(job)
+
+    def _may_report(self, job):
+        """Whether to write the job's outcome: not once stop_now() has put it back."""
+        with self._phase_lock:
+            if self._abandoning.is_set():
+                return False
+            self._reporting.add(job.id)
+            return True
 
     def _run_job(self, job):
         """Validate, claim, run and report one job; a job's failure is reported, not raised."""
@@ -552,37 +577,47 @@ class Client(object):
             except ValidationError as invalid:
                 raise ProcessingError("run() returned a result that breaks the "
                                       "job_result_schema: %s" % invalid)
-        except (Exception, SystemExit) as error:
-            if self._abandoning.is_set():
+        except (Exception, SystemExit, KeyboardInterrupt) as error:
+            if not self._may_report(job):
                 return None  # stop_now() has put it back in the queue
             self.last_error = error
             log.error("job %s failed after %.3f s", job.id, monotonic() - started,
                       exc_info=True)
             return self._report_failure(job, error)
-        if self._abandoning.is_set():
+        if not self._may_report(job):
             return None
         try:
-            finished = self._retrying(
-                lambda: self.connection.update_job(job, COMPLETED, result), "report", job)
-        except NotFound:
-            return None
+            finished = self._write_outcome(
+                job, lambda: self.connection.update_job(job, COMPLETED, result), "report")
         except (ValidationError, BadRequest) as refused:
             # The server's own draft-4 check disagrees with the local one.
             return self._report_failure(job, refused, with_traceback=False)
-        self.stats.add("jobs_completed")
-        log.info("job %s completed in %.3f s", job.id, monotonic() - started)
+        if finished is not None:
+            self.stats.add("jobs_completed")
+            log.info("job %s completed in %.3f s", job.id, monotonic() - started)
         return finished
 
     def _report_failure(self, job, error, with_traceback=True):
         report = error_report(error, with_traceback)
+        failed = self._write_outcome(
+            job, lambda: self.connection.fail_job(job, report, self._result_schema),
+            "report the failure of")
+        if failed is not None:
+            self.stats.add("jobs_failed")
+        return failed
+
+    def _write_outcome(self, job, operation, what):
+        """Write a job's outcome, retrying; None if the job is gone or given back."""
         try:
-            failed = self._retrying(
-                lambda: self.connection.fail_job(job, report, self._result_schema),
-                "report the failure of", job)
+            return self._retrying(operation, what, job)
         except NotFound:
             return None
-        self.stats.add("jobs_failed")
-        return failed
+        except TopChefError:
+            if not self._abandoning.is_set():
+                raise
+            # stop_now() while the server was unreachable: give the job back.
+            self._requeue(job)
+            return None
 
     def _retrying(self, operation, what, job):
         """Run ``operation`` until it works: the server may be restarting.

@@ -244,6 +244,16 @@ def test_delay_exceeds_a_short_read_timeout_and_the_request_still_arrives(
     wait_until(lambda: server.request_count == 1)
 
 
+def test_delay_after_forwarding_lets_the_request_land_and_holds_back_the_answer(
+        server, proxy, session):
+    proxy.add_rule(Delay(0.4, after_forwarding=True))
+    started = time.time()
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        session.get(proxy.url + "/services", timeout=0.1)
+    assert time.time() - started < 0.4
+    assert server.request_count == 1
+
+
 def test_hang_answers_nothing_until_its_rule_is_removed(server, proxy):
     rule = proxy.add_rule(Hang())
     thread, outcome = in_thread(lambda: requests.get(proxy.url + "/", timeout=TIMEOUT))

@@ -101,18 +101,30 @@ class Delay(Fault):
     The request reaches the upstream after the wait even when the client has
     given up meanwhile, like a request stuck on a slow path; use it to exceed
     a client's read timeout.
+
+    :param after_forwarding: forward at once and hold back the *answer*
+        instead: the upstream has acted on the request while the client
+        still waits to hear so.
     """
 
-    def __init__(self, seconds):
+    def __init__(self, seconds, after_forwarding=False):
         if seconds < 0:
             raise ValueError("seconds must not be negative, not %r" % (seconds,))
         self.seconds = seconds
+        self.after_forwarding = bool(after_forwarding)
 
     def _apply(self, exchange, request, rule):
+        if not self.after_forwarding:
+            exchange.wait(self.seconds)
+            return exchange.relay(request)
+        response = exchange.forward(request)
         exchange.wait(self.seconds)
-        return exchange.relay(request)
+        exchange.send(response.raw)
+        return not response.close_client
 
     def __repr__(self):
+        if self.after_forwarding:
+            return "Delay(%r, after_forwarding=True)" % (self.seconds,)
         return "Delay(%r)" % (self.seconds,)
 
 

@@ -1,7 +1,8 @@
 """``LocalServer``: a faithful TopChef server on loopback, for tests and development.
 
 It answers real HTTP on a real port, with keep-alive, one thread per
-connection, and the behaviour of either server generation (spec section 2 and section 3)::
+connection, and the behaviour of either server generation, as the TopChef
+HTTP API reference describes them (its sections 2 and 3)::
 
     from topchef_client.testing import LocalServer
 
@@ -136,7 +137,10 @@ class _HTTPServer(socketserver.ThreadingMixIn, BaseHTTPServer.HTTPServer):
                 self.connections.discard(request)
 
     def handle_error(self, request, client_address):
-        log.debug("error serving %s", client_address, exc_info=True)
+        try:
+            log.debug("error serving %s", client_address, exc_info=True)
+        except Exception:
+            pass  # at interpreter exit Python 2 may already have emptied the module
 
     def close_connections(self):
         with self.connections_lock:
@@ -160,7 +164,8 @@ class LocalServer(object):
     :param clock: a callable returning POSIX seconds, such as
         ``ManualClock()``; it drives ``has_timed_out`` and every timestamp.
     :param quirks: reproduce the real servers' bugs that a client meets at run
-        time (spec section 6); ``False`` answers what their code meant to answer.
+        time (the reference's section 6); ``False`` answers what their code
+        meant to answer.
     :param max_body_size: request bodies larger than this many bytes get 413.
     """
 
