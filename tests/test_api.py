@@ -62,6 +62,8 @@ class _RecordingHandler(BaseHTTPServer.BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
+        if self.server.set_cookie:
+            self.send_header("Set-Cookie", self.server.set_cookie)
         self.end_headers()
         self.wfile.write(body)
 
@@ -76,6 +78,7 @@ def recording_server():
     """A server that answers like an empty 2017 TopChef and keeps ``recorded``."""
     httpd = BaseHTTPServer.HTTPServer(("127.0.0.1", 0), _RecordingHandler)
     httpd.recorded = []
+    httpd.set_cookie = None
     httpd.url = "http://127.0.0.1:%d" % httpd.server_address[1]
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
     thread.daemon = True
@@ -161,6 +164,15 @@ def test_auth_is_sent_with_every_request(recording_server):
         connection.list_services()
     assert [headers.get("authorization") for _, _, headers in recording_server.recorded] == [
         basic("bob", PASSWORD)] * 2
+
+
+def test_a_cookie_set_by_the_server_or_a_gateway_in_front_of_it_is_sent_back(
+        recording_server):
+    recording_server.set_cookie = "route=backend-2; Path=/"
+    with Connection(recording_server.url) as connection:
+        connection.list_services()
+    assert [(path, headers.get("cookie")) for _, path, headers in recording_server.recorded] == [
+        ("/", None), ("/services", "route=backend-2")]
 
 
 def test_extra_headers_are_sent_with_every_request(recording_server):

@@ -1,0 +1,590 @@
+"""Measure the worker: requests per job, throughput, CPU, idle cost, latency, scale.
+
+    python benchmarks/run.py [--address URL] [--generation 2016|2017] [--quick]
+                             [--json FILE] [--soak]
+
+Without --address, each generation gets a local server in a process of its
+own, so that its CPU time is not the client's and requests are counted at
+the server. With --address, requests are counted by the client (the server's
+generation is whatever it is). The worker runs in this process, one run at a
+time. It prints a table and writes the figures as JSON (by default to
+benchmarks/results/latest.json). CI runs --quick to keep the script working;
+no figure is asserted.
+
+Definitions (the same in the table):
+- requests/job: HTTP requests the server answered while a worker with a
+  no-op run() worked through a queue of pre-submitted jobs, divided by the
+  jobs; the worker's start (service fetch, availability) and heartbeats are
+  included.
+- jobs/s: those jobs divided by the wall time from start() to the last result.
+- server limit: the server's own capacity for the same request mix (requests
+  per second sent by a bare keep-alive load generator of several processes),
+  divided by requests/job; ratio = jobs/s / server limit.
+- client CPU/job: CPU time of this process (the worker) during the run,
+  divided by the jobs.
+- idle: requests per second and CPU percent of a worker at default settings
+  with an empty queue, measured after it has been idle for a while.
+- pickup latency, idle: submission (POST answered) to claim (run() starts,
+  one request after the WORKING update) for a job submitted to an idle worker
+  at default settings, at a random moment. Busy: the dead time a worker adds
+  between jobs while it works through a queue: claim time of a job minus the
+  later of its submission and the end of the previous job on that thread.
+- scale: jobs/s at several queue depths; memory: the worker process's
+  resident memory before and after 10,000 jobs (after a collection).
+- soak: 10,000 jobs, 4 threads, faults injected at random through a
+  FaultProxy; counts lost, duplicated and stuck jobs, and memory growth.
+"""
+from __future__ import division, print_function
+
+import argparse
+import collections
+import gc
+import json
+import multiprocessing
+import os
+import platform
+import random
+import socket
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+from topchef_client import Client, Connection, TopChef  # noqa: E402
+from topchef_client.compat import monotonic  # noqa: E402
+
+ANY_OBJECT = {"type": "object"}
+REGISTRATION_SCHEMA = {"type": "object", "properties": {"n": {"type": "integer"}},
+                       "required": ["n"]}
+
+
+# Processes of their own: the server, and the load generator
+
+def _serve(generation, pipe):
+    """Child process: a LocalServer that reports its request count on demand."""
+    from topchef_client.testing import LocalServer
+    server = LocalServer(generation=generation).start()
+    pipe.send(server.url)
+    while True:
+        command = pipe.recv()
+        if command == "count":
+            pipe.send(server.request_count)
+        elif command == "stop":
+            server.stop()
+            pipe.send("stopped")
+            return
+
+
+class ServerProcess(object):
+    """A local server in a process of its own (spawned: no inherited threads)."""
+
+    def __init__(self, generation):
+        context = multiprocessing.get_context("spawn")
+        self._pipe, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(generation, child))
+        self._process.daemon = True
+        self._process.start()
+        self.url = self._pipe.recv()
+        self.generation = generation
+
+    def request_count(self):
+        self._pipe.send("count")
+        return self._pipe.recv()
+
+    def stop(self):
+        self._pipe.send("stop")
+        self._pipe.recv()
+        self._process.join(10)
+
+
+class RemoteServer(object):
+    """A server given by --address: requests are counted by the client."""
+
+    def __init__(self, url, generation):
+        self.url = url
+        self.generation = generation
+        self.counting_connections = []
+
+    def request_count(self):
+        return sum(connection.request_count for connection in self.counting_connections)
+
+    def stop(self):
+        pass
+
+
+def _load(url, plan, seconds, start_at, results):
+    """Child process: replay ``plan`` (method, path, body) on keep-alive sockets."""
+    from six.moves import http_client
+    from six.moves.urllib.parse import urlsplit
+    parts = urlsplit(url)
+    counts = []
+
+    def loop(offset):
+        connection = http_client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        done = 0
+        index = offset
+        while time.time() < start_at:
+            time.sleep(0.001)
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            method, path, body = plan[index % len(plan)]
+            index += 1
+            headers = {"Content-Type": "application/json"} if body is not None else {}
+            connection.request(method, path, body=body, headers=headers)
+            connection.getresponse().read()
+            done += 1
+        counts.append(done)
+
+    threads = [threading.Thread(target=loop, args=(number * 7,)) for number in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    results.put(sum(counts))
+
+
+def server_capacity(server, plan, seconds, processes=2):
+    """Requests per second the server answers for ``plan``, from bare clients."""
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    start_at = time.time() + 1.5  # every process connected and waiting
+    workers = [context.Process(target=_load, args=(server.url, plan, seconds, start_at,
+                                                   results))
+               for _ in range(processes)]
+    for worker in workers:
+        worker.start()
+    total = sum(results.get(timeout=seconds + 60) for _ in workers)
+    for worker in workers:
+        worker.join(10)
+    return total / seconds
+
+
+# Workers
+
+class NoOp(Client):
+    """Does nothing: the cost measured is the library's."""
+
+    def run(self, parameters):
+        return {}
+
+
+class Timed(Client):
+    """Records when each job's run() started, and on which thread."""
+
+    def __init__(self, *args, **kwargs):
+        Client.__init__(self, *args, **kwargs)
+        self.claims = {}
+        self.finished = collections.defaultdict(float)
+
+    def run(self, parameters):
+        now = time.time()
+        thread = threading.current_thread().name
+        self.claims[parameters["n"]] = (now, self.finished[thread])
+        self.finished[thread] = time.time()
+        return {}
+
+
+def _submit(server, service_id, count, first=0):
+    """Submit ``count`` jobs; return their submission times by parameter ``n``."""
+    submitted = {}
+    with TopChef(server.url) as topchef:
+        for n in range(first, first + count):
+            topchef.connection.submit_job(service_id, {"n": n})
+            submitted[n] = time.time()
+    return submitted
+
+
+def _register(server, worker_class=NoOp, **options):
+    worker = worker_class.register_service(server.url, "bench", "benchmark service",
+                                           REGISTRATION_SCHEMA, ANY_OBJECT, **options)
+    if isinstance(server, RemoteServer):
+        server.counting_connections.append(worker.connection)
+    return worker
+
+
+def _wait_finished(worker, count, timeout):
+    deadline = monotonic() + timeout
+    while worker.stats.jobs_completed + worker.stats.jobs_failed < count:
+        if monotonic() > deadline:
+            raise RuntimeError("only %d of %d jobs done in %s s" % (
+                worker.stats.jobs_completed, count, timeout))
+        time.sleep(0.002)
+
+
+def cpu_seconds():
+    times = os.times()
+    return times[0] + times[1]
+
+
+def resident_megabytes():
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except IOError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def throughput_run(server, jobs, threads):
+    """Work through ``jobs`` queued jobs; return the figures of the run."""
+    worker = _register(server, threads=threads, poll_interval=0.05)
+    _submit(server, worker.id, jobs)
+    gc.collect()
+    requests_before = server.request_count()
+    cpu_before = cpu_seconds()
+    started = monotonic()
+    worker.start(handle_sigterm=False)
+    _wait_finished(worker, jobs, timeout=600)
+    elapsed = monotonic() - started
+    cpu = cpu_seconds() - cpu_before
+    requests = server.request_count() - requests_before
+    worker.stop(timeout=30)
+    worker.connection.close()
+    return {"jobs": jobs, "threads": threads, "seconds": elapsed,
+            "jobs_per_second": jobs / elapsed, "requests": requests,
+            "requests_per_job": requests / jobs, "client_cpu_ms_per_job": 1000 * cpu / jobs}
+
+
+def request_mix(server, generation, jobs):
+    """The worker's request mix on a queue of ``jobs``, as (method, path, body) triples."""
+    with Connection(server.url) as connection:
+        service = connection.register_service("mix", "capacity", REGISTRATION_SCHEMA,
+                                              ANY_OBJECT)
+        page = [connection.submit_job(service.id, {"n": n}).id
+                for n in range(min(jobs, 200))]
+        for n in range(len(page), jobs):
+            connection.submit_job(service.id, {"n": n})
+    queue = ("GET", "/services/%s/queue" % service.id, None)
+    plan = []
+    for index, job_id in enumerate(page):
+        if generation == "2017":
+            if index % 10 == 0:
+                plan.append(queue)
+            plan.append(("PATCH", "/jobs/" + job_id, json.dumps({"status": "WORKING"})))
+            plan.append(("PATCH", "/jobs/" + job_id, json.dumps(
+                {"status": "COMPLETED", "results": {}})))
+        else:
+            body = {"parameters": {"n": index}, "result": {}}
+            plan.append(("GET", "/jobs/" + job_id, None))
+            plan.append(("PUT", "/jobs/" + job_id, json.dumps(dict(body, status="WORKING"))))
+            plan.append(("PUT", "/jobs/" + job_id, json.dumps(dict(body, status="COMPLETED"))))
+    if generation == "2016":
+        # The whole queue once per batch of ``jobs``; with fewer jobs in the
+        # plan than in the queue, the share is kept by weight.
+        plan.append(queue)
+    return plan
+
+
+def idle_run(server, warmup, seconds):
+    """Requests per second and CPU percent of an idle worker at default settings."""
+    worker = _register(server)
+    worker.start(handle_sigterm=False)
+    time.sleep(warmup)
+    requests_before = server.request_count()
+    cpu_before = cpu_seconds()
+    time.sleep(seconds)
+    cpu = cpu_seconds() - cpu_before
+    requests = server.request_count() - requests_before
+    worker.stop(timeout=30)
+    worker.connection.close()
+    return {"warmup_seconds": warmup, "seconds": seconds,
+            "requests_per_second": requests / seconds, "cpu_percent": 100 * cpu / seconds}
+
+
+def percentile(values, fraction):
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, int(round(fraction * (len(values) - 1))))]
+
+
+def idle_latency_run(server, samples):
+    """Pickup latency of jobs submitted to an idle worker at default settings.
+
+    Each job comes once the worker has been idle long enough for its poll
+    interval to reach the cap, at a random moment of that interval.
+    """
+    worker = _register(server, Timed)
+    idle = worker._jobs._idle
+    schedule, pause = 0.0, idle.first
+    while pause < idle.cap:
+        schedule += pause
+        pause *= 2
+    worker.start(handle_sigterm=False)
+    latencies = []
+    for n in range(samples):
+        time.sleep(schedule + idle.cap + random.uniform(0, idle.cap))
+        submitted = _submit(server, worker.id, 1, first=n)[n]
+        _wait_finished(worker, n + 1, timeout=30)
+        latencies.append(worker.claims[n][0] - submitted)
+    worker.stop(timeout=30)
+    worker.connection.close()
+    return {"samples": samples, "poll_interval": idle.cap,
+            "p50_ms": 1000 * percentile(latencies, 0.5),
+            "p95_ms": 1000 * percentile(latencies, 0.95)}
+
+
+def busy_latency_run(server, jobs):
+    """The dead time between jobs of a worker working through a queue."""
+    worker = _register(server, Timed, poll_interval=0.05)
+    submitted = _submit(server, worker.id, jobs)
+    worker.start(handle_sigterm=False)
+    _wait_finished(worker, jobs, timeout=600)
+    worker.stop(timeout=30)
+    worker.connection.close()
+    gaps = [claimed - max(submitted[n], previous)
+            for n, (claimed, previous) in worker.claims.items() if previous]
+    return {"jobs": jobs, "p50_ms": 1000 * percentile(gaps, 0.5),
+            "p95_ms": 1000 * percentile(gaps, 0.95)}
+
+
+def memory_run(server, jobs):
+    """Resident memory of this (worker) process before and after ``jobs`` jobs."""
+    throughput_run(server, 100, 1)  # imports, pools and caches in place
+    worker = _register(server, threads=1, poll_interval=0.05)
+    _submit(server, worker.id, jobs)
+    gc.collect()
+    before = resident_megabytes()
+    worker.start(handle_sigterm=False)
+    _wait_finished(worker, jobs, timeout=900)
+    worker.stop(timeout=30)
+    gc.collect()
+    after = resident_megabytes()
+    worker.connection.close()
+    return {"jobs": jobs, "rss_before_mb": before, "rss_after_mb": after,
+            "growth_mb": after - before}
+
+
+# The soak run
+
+def soak_run(server, jobs, threads):
+    """Many jobs with faults injected at random; count lost, doubled and stuck jobs."""
+    from topchef_client.testing import Delay, FaultProxy, Reset, Respond, Truncate
+
+    class Counting(Client):
+        def __init__(self, *args, **kwargs):
+            Client.__init__(self, *args, **kwargs)
+            self.runs = collections.Counter()
+            self.lock = threading.Lock()
+
+        def run(self, parameters):
+            with self.lock:
+                self.runs[parameters["n"]] += 1
+            return {}
+
+    faults = [lambda: Reset(), lambda: Reset(after_forwarding=True), lambda: Delay(0.2),
+              lambda: Respond(503, b"<html>busy</html>", content_type="text/html"),
+              lambda: Respond(200, b"", content_type="application/json"),
+              lambda: Truncate(40)]
+    with FaultProxy(server.url) as proxy:
+        worker = Counting.register_service(proxy.url, "soak", "soak", REGISTRATION_SCHEMA,
+                                           ANY_OBJECT, threads=threads, poll_interval=0.05,
+                                           failure_backoff=0.05, max_failure_backoff=1.0,
+                                           request_timeout=(2.0, 1.0))
+        _submit(server, worker.id, jobs)
+        gc.collect()
+        before = resident_megabytes()
+        stop = threading.Event()
+
+        def inject():
+            while not stop.wait(random.uniform(0.05, 0.3)):
+                proxy.add_rule(random.choice(faults)(),
+                               method=random.choice([None, "GET", "PATCH", "PUT"]),
+                               times=random.randint(1, 3))
+                if random.random() < 0.02:
+                    proxy.go_down()
+                    stop.wait(random.uniform(0.2, 1.5))
+                    proxy.come_up()
+
+        injector = threading.Thread(target=inject)
+        injector.start()
+        started = monotonic()
+        worker.start(handle_sigterm=False)
+        deadline = monotonic() + 1800
+        with TopChef(server.url) as topchef:
+            while monotonic() < deadline:
+                time.sleep(1.0)
+                if len(worker.runs) >= jobs and not worker._jobs.in_flight():
+                    break
+            stop.set()
+            injector.join()
+            proxy.clear_rules()
+            worker.stop(timeout=60)
+            elapsed = monotonic() - started
+            gc.collect()
+            after = resident_megabytes()
+            final = topchef.jobs(worker.id)
+    statuses = collections.Counter(job.status for job in final)
+    return {"jobs": jobs, "threads": threads, "seconds": elapsed,
+            "lost": sum(1 for job in final if job.status == "REGISTERED"),
+            "duplicated": sum(1 for count in worker.runs.values() if count > 1),
+            "stuck": statuses.get("WORKING", 0), "statuses": dict(statuses),
+            "faults_injected": proxy.request_count and sum(
+                1 for record in proxy.requests if record.fault),
+            "memory_growth_mb": after - before}
+
+
+# Driving and printing
+
+TARGETS = {
+    "requests_per_job": {"2016": 3.1, "2017": 2.1},
+}
+
+
+#: The size of each measurement, in full and in --quick runs.
+SIZES = {
+    False: dict(jobs=1000, capacity_seconds=10, idle_warmup=10, idle_seconds=30,
+                latency_samples=20, busy_jobs=1000, depths=(100, 1000, 10000),
+                memory_jobs=10000),
+    True: dict(jobs=100, capacity_seconds=2, idle_warmup=1, idle_seconds=2,
+               latency_samples=1, busy_jobs=100, depths=(50, 100, 200), memory_jobs=300),
+}
+
+
+def run_generation(server, quick, soak):
+    generation = server.generation
+    size = SIZES[quick]
+    figures = {"generation": generation}
+    jobs = size["jobs"]
+    print("[%s] throughput with 1 and 4 threads, %d jobs each" % (generation, jobs))
+    figures["throughput"] = [throughput_run(server, jobs, threads) for threads in (1, 4)]
+    if not isinstance(server, RemoteServer):
+        print("[%s] server capacity for the same request mix" % generation)
+        plan = request_mix(server, generation, jobs)
+        capacity = server_capacity(server, plan, size["capacity_seconds"])
+        figures["server_capacity_rps"] = capacity
+        for run in figures["throughput"]:
+            limit = capacity / run["requests_per_job"]
+            run["server_limit_jobs_per_second"] = limit
+            run["ratio_to_server_limit"] = run["jobs_per_second"] / limit
+    print("[%s] idle cost" % generation)
+    figures["idle"] = idle_run(server, size["idle_warmup"], size["idle_seconds"])
+    print("[%s] pickup latency" % generation)
+    figures["latency_idle"] = idle_latency_run(server, size["latency_samples"])
+    figures["latency_busy"] = busy_latency_run(server, size["busy_jobs"])
+    depths = size["depths"]
+    print("[%s] scale over queue depths %s" % (generation, ", ".join(map(str, depths))))
+    figures["scale"] = [throughput_run(server, depth, 1) for depth in depths]
+    print("[%s] memory over %d jobs" % (generation, size["memory_jobs"]))
+    figures["memory"] = memory_run(server, size["memory_jobs"])
+    if soak:
+        print("[%s] soak: 10,000 jobs, 4 threads, random faults" % generation)
+        figures["soak"] = soak_run(server, 10000, 4)
+    return figures
+
+
+def print_table(results):
+    rows = []
+
+    def row(name, *cells):
+        rows.append([name] + list(cells))
+
+    generations = [figures["generation"] for figures in results["generations"]]
+    row("figure", *generations)
+    by_generation = results["generations"]
+
+    def each(function):
+        return [function(figures) for figures in by_generation]
+
+    for index, threads in enumerate((1, 4)):
+        row("requests/job, %d thread(s)" % threads,
+            *each(lambda f: "%.3f (target <= %s)" % (
+                f["throughput"][index]["requests_per_job"],
+                TARGETS["requests_per_job"][f["generation"]])))
+        row("jobs/s, %d thread(s)" % threads,
+            *each(lambda f: "%.0f" % f["throughput"][index]["jobs_per_second"]))
+        row("  ratio to server limit",
+            *each(lambda f: "%.2f of %.0f jobs/s (target >= 0.9)" % (
+                f["throughput"][index]["ratio_to_server_limit"],
+                f["throughput"][index]["server_limit_jobs_per_second"])
+                if "ratio_to_server_limit" in f["throughput"][index] else "n/a"))
+        row("client CPU ms/job, %d thread(s)" % threads,
+            *each(lambda f: "%.2f" % f["throughput"][index]["client_cpu_ms_per_job"]))
+    row("server capacity, requests/s",
+        *each(lambda f: "%.0f" % f["server_capacity_rps"] if "server_capacity_rps" in f
+              else "n/a"))
+    row("idle requests/s", *each(lambda f: "%.2f (target <= 1)" % f["idle"]["requests_per_second"]))
+    row("idle CPU %", *each(lambda f: "%.2f (target < 1)" % f["idle"]["cpu_percent"]))
+    row("pickup p50/p95 ms, idle", *each(lambda f: "%.0f / %.0f (target p50 <= %.0f)" % (
+        f["latency_idle"]["p50_ms"], f["latency_idle"]["p95_ms"],
+        1000 * f["latency_idle"]["poll_interval"] / 2 + 10)))
+    row("pickup p50/p95 ms, busy", *each(lambda f: "%.1f / %.1f (target < 10)" % (
+        f["latency_busy"]["p50_ms"], f["latency_busy"]["p95_ms"])))
+    for index in range(len(by_generation[0]["scale"])):
+        row("jobs/s at depth %d" % by_generation[0]["scale"][index]["jobs"],
+            *each(lambda f: "%.0f" % f["scale"][index]["jobs_per_second"]))
+    row("  spread over depths", *each(lambda f: "%.0f%% (target <= 15%%)" % (
+        100 * (max(r["jobs_per_second"] for r in f["scale"]) /
+               min(r["jobs_per_second"] for r in f["scale"]) - 1))))
+    row("RSS growth over %d jobs" % by_generation[0]["memory"]["jobs"],
+        *each(lambda f: "%.2f MB (%.1f -> %.1f; target < 5)" % (
+            f["memory"]["growth_mb"], f["memory"]["rss_before_mb"],
+            f["memory"]["rss_after_mb"])))
+    if all("soak" in f for f in by_generation):
+        row("soak lost/duplicated/stuck", *each(lambda f: "%d / %d / %d (target 0/0/0)" % (
+            f["soak"]["lost"], f["soak"]["duplicated"], f["soak"]["stuck"])))
+        row("soak memory growth", *each(lambda f: "%.2f MB" % f["soak"]["memory_growth_mb"]))
+    widths = [max(len(r[column]) for r in rows) for column in range(len(rows[0]))]
+    print()
+    for index, cells in enumerate(rows):
+        print("  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip())
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+
+
+def machine():
+    return {"python": platform.python_version(), "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpus": multiprocessing.cpu_count(), "hostname": socket.gethostname()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--address", help="measure this TopChef server instead of local ones")
+    parser.add_argument("--generation", choices=("2016", "2017"),
+                        help="only this generation (of the local servers)")
+    parser.add_argument("--quick", action="store_true",
+                        help="small runs: under a minute, to keep the script working")
+    parser.add_argument("--soak", action="store_true",
+                        help="also the soak run: 10,000 jobs with faults (not for CI)")
+    parser.add_argument("--json", default=os.path.join(HERE, "results", "latest.json"),
+                        help="where to write the figures (default %(default)s)")
+    arguments = parser.parse_args(argv)
+    started = time.time()
+    results = {"machine": machine(), "quick": arguments.quick, "generations": [],
+               "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+    if arguments.address:
+        generation = Connection(arguments.address).generation
+        servers = [lambda: RemoteServer(arguments.address, generation)]
+    else:
+        generations = [arguments.generation] if arguments.generation else ["2016", "2017"]
+        servers = [lambda generation=generation: ServerProcess(generation)
+                   for generation in generations]
+    for make_server in servers:
+        server = make_server()
+        try:
+            results["generations"].append(run_generation(server, arguments.quick,
+                                                         arguments.soak))
+        finally:
+            server.stop()
+    results["seconds"] = time.time() - started
+    print_table(results)
+    print("\n%s, Python %s, %d CPUs; %.0f s in all" % (
+        results["machine"]["platform"], results["machine"]["python"],
+        results["machine"]["cpus"], results["seconds"]))
+    directory = os.path.dirname(os.path.abspath(arguments.json))
+    if not os.path.isdir(directory):
+        os.makedirs(directory)
+    with open(arguments.json, "w") as output:
+        json.dump(results, output, indent=2, sort_keys=True)
+    print("figures written to %s" % arguments.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
