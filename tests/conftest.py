@@ -22,6 +22,12 @@ FAST_WORKER = dict(poll_interval=0.01, max_poll_interval=0.05, failure_backoff=0
                    exit_grace_period=1.0)
 
 
+@pytest.fixture
+def fast_worker_settings():
+    """A copy of FAST_WORKER, for tests that make their workers themselves."""
+    return dict(FAST_WORKER)
+
+
 @pytest.fixture(scope="session")
 def servers():
     """Lazily started session servers, by generation."""

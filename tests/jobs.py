@@ -119,3 +119,15 @@ class SlowRecording(Recording):
     def run(self, parameters):
         time.sleep(self.delay)
         return Recording.run(self, parameters)
+
+
+class SlowRecordingWithFailures(SlowRecording):
+    """SlowRecording that fails (after recording the run) every value divisible by 7."""
+
+    fail_every = 7
+
+    def run(self, parameters):
+        result = SlowRecording.run(self, parameters)
+        if parameters["value"] % self.fail_every == 0:
+            raise ValueError("%d is divisible by %d" % (parameters["value"], self.fail_every))
+        return result

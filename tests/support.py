@@ -111,3 +111,22 @@ def messages_naming(caplog, text, level=0):
     """The log messages at ``level`` or above that contain ``text``."""
     return [record.getMessage() for record in caplog.records
             if record.levelno >= level and text in record.getMessage()]
+
+
+def job_update_method(generation):
+    """The method that claims and reports a job: PUT on 2016 servers, PATCH on 2017."""
+    return "PUT" if generation == "2016" else "PATCH"
+
+
+def submit_batch(topchef, service, count):
+    """Submit jobs ``{"value": 0}`` ... ``{"value": count - 1}``; return the values."""
+    values = list(range(count))
+    for value in values:
+        topchef.submit(service, {"value": value})
+    return values
+
+
+def unfinished_jobs(server, service_id=None):
+    """The jobs (of one service) still REGISTERED or WORKING, from the server's storage."""
+    return [job for job in server.jobs(service_id)
+            if job["status"] in ("REGISTERED", "WORKING")]

@@ -125,3 +125,8 @@ def test_the_state_of_a_job_follows_its_status_and_result(
         status, result, failed, complete, finished):
     job = Job(JOB_ID, status, result=result)
     assert (job.is_failed, job.is_complete, job.is_finished) == (failed, complete, finished)
+
+
+@pytest.mark.parametrize("text", ["2017-13-01T00:00:00+00:00", "0000-01-01T00:00:00"])
+def test_a_well_formed_date_submitted_that_is_no_date_is_none(text):
+    assert Job(JOB_ID, date_submitted=text).date_submitted is None

@@ -109,3 +109,14 @@ def test_validate_checks_one_document_against_a_dict_schema():
 
 def test_the_repr_of_a_schema_shows_it():
     assert repr(Schema({"type": "object"})) == "Schema({'type': 'object'})"
+
+
+def test_a_schema_that_passes_its_own_check_but_cannot_be_applied_fails_validation_clearly():
+    schema = Schema({"$ref": "#/definitions/nowhere"}, "parameters")
+
+    with pytest.raises(ValidationError) as raised:
+        schema.validate({"value": 1})
+
+    assert str(raised.value).startswith(
+        "cannot validate parameters: the schema cannot be applied:")
+    assert schema.is_valid({"value": 1}) is False

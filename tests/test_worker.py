@@ -377,3 +377,21 @@ def test_registering_a_worker_with_a_broken_schema_creates_no_service(topchef, s
         AddOne.register_service(server.url, "Broken", "a schema that is not one",
                                 {"type": 5})
     assert topchef.services() == []
+
+
+@pytest.mark.parametrize("generation", ["2016"])
+def test_jobs_whose_schema_cannot_be_applied_fail_instead_of_staying_queued(
+        topchef, register_worker):
+    # A 2016 server drops the top-level "$ref" and takes every job; the
+    # worker keeps the schema it registered, which resolves to nothing.
+    worker = register_worker(AddOne, registration_schema={"$ref": "#/definitions/nowhere"})
+    job = topchef.submit(worker.id, {"value": 1})
+
+    worker.start()
+    wait_until(lambda: worker.stats.jobs_failed == 1)
+
+    failed = topchef.job(job)
+    assert failed.is_failed
+    assert failed.error["message"].startswith(
+        "cannot validate parameters: the schema cannot be applied:")
+    assert worker.processing_thread.is_alive()

@@ -25,7 +25,7 @@ from six.moves.urllib.parse import unquote, urlsplit, urlunsplit
 from urllib3.util.retry import Retry
 
 from topchef_client import defaults
-from topchef_client.compat import monotonic
+from topchef_client.compat import monotonic, to_text
 from topchef_client.exceptions import (
     BadRequest, JobNotFound, NetworkError, NotFound, ProtocolError, ResponseTimeout,
     ServerError, ServiceNotFound, TopChefError, ValidationError, excerpt)
@@ -369,8 +369,9 @@ class Connection(object):
                                    "a TopChef server?)" % self.address)
             return reply.error(not_found, "not found")
         if 300 <= status < 400:
+            # Python 2 gives header values as bytes, which may not be ASCII.
             return reply.error(ProtocolError, "unexpected redirect to %s" % redact_url(
-                reply.headers.get("Location", "nowhere")))
+                to_text(reply.headers.get("Location", "nowhere"))))
         if 400 <= status < 500:
             return reply.error(BadRequest, "the server refused the request")
         if status >= 500:
@@ -409,9 +410,13 @@ class Connection(object):
 
     def server_info(self):
         """The server's self-description from ``GET /`` (author, version, ...)."""
-        document = self.request("GET", "/").document()
-        info = dict(document.get("meta") or {}) if self.generation == "2016" else {}
-        info.update(document.get("data") or {})
+        reply = self.request("GET", "/")
+        document = reply.document()
+        if not isinstance(document, dict):
+            raise reply.error(ProtocolError, "the answer is not a JSON object")
+        meta, data = document.get("meta"), document.get("data")
+        info = dict(meta) if self.generation == "2016" and isinstance(meta, dict) else {}
+        info.update(data if isinstance(data, dict) else {})
         return info
 
     def is_alive(self):
@@ -686,7 +691,11 @@ class Generation2016(Generation):
                     invalid.path, invalid.schema_path, invalid.errors,
                     method=error.method, url=error.url, status_code=error.status_code,
                     body=error.body)
-            raise
+            except Exception:
+                # The stored schema defeats jsonschema (a "$schema" that is no
+                # string, a "$ref" to nowhere): the 500 is all there is to say.
+                log.debug("cannot check parameters against %r", schema, exc_info=True)
+            raise error
         details = reply.checked(reply.data(dict).get("job_details"), dict)
         return self.job(details, service_id, reply)
 

@@ -82,17 +82,21 @@ def parse_timestamp(text):
     """Parse TopChef's ISO 8601 timestamps into aware datetimes (UTC if no offset).
 
     Python 2.7's ``strptime`` has no ``%z`` and 3.6's ``fromisoformat`` does
-    not exist, hence the pattern. Returns None for None or unparseable text.
+    not exist, hence the pattern. Returns None for None, for unparseable
+    text, and for well-formed text that is no date (month 13, year 0).
     """
     found = _TIMESTAMP.match(text or "")
     if not found:
         return None
     (year, month, day, hour, minute, second, fraction,
      zulu, sign, offset_hours, offset_minutes) = found.groups()
-    value = datetime.datetime(int(year), int(month), int(day), int(hour),
-                              int(minute), int(second),
-                              int((fraction or "0").ljust(6, "0")), tzinfo=UTC)
-    if sign:
-        offset = datetime.timedelta(hours=int(offset_hours), minutes=int(offset_minutes))
-        value = value - offset if sign == "+" else value + offset
+    try:
+        value = datetime.datetime(int(year), int(month), int(day), int(hour),
+                                  int(minute), int(second),
+                                  int((fraction or "0").ljust(6, "0")), tzinfo=UTC)
+        if sign:
+            offset = datetime.timedelta(hours=int(offset_hours), minutes=int(offset_minutes))
+            value = value - offset if sign == "+" else value + offset
+    except (ValueError, OverflowError):
+        return None
     return value

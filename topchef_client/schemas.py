@@ -45,11 +45,23 @@ class Schema(object):
         self._validator = validator_class(schema)
 
     def errors(self, instance):
-        """Every problem with ``instance``, as jsonschema errors."""
-        return list(self._validator.iter_errors(instance))
+        """Every problem with ``instance``, as jsonschema errors.
+
+        :raises ValidationError: the schema passed its own check but cannot
+            be applied (a ``$ref`` to nowhere, say), so nothing can be valid.
+        """
+        try:
+            return list(self._validator.iter_errors(instance))
+        except Exception as error:
+            raise ValidationError("cannot validate %s: the schema cannot be applied: "
+                                  "%s: %s" % (self.what, type(error).__name__, error))
 
     def is_valid(self, instance):
-        return self._validator.is_valid(instance)
+        """Whether ``instance`` satisfies the schema (False if the schema cannot apply)."""
+        try:
+            return not self.errors(instance)
+        except ValidationError:
+            return False
 
     def validate(self, instance):
         """Raise ``ValidationError`` naming the failing field if ``instance`` is invalid."""

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 #: After a validation failure the schemas are fetched again, at most this often.
 SCHEMA_REFRESH_INTERVAL = 10.0
+#: The longest pause between heartbeats, whatever timeout a service states.
+MAX_HEARTBEAT_INTERVAL = 3600.0
 #: Keyword arguments of ``Client`` that configure its ``Connection``.
 CONNECTION_OPTIONS = ("request_timeout", "retries", "auth", "headers", "verify", "cert",
                       "session", "pool_size", "generation")
@@ -220,12 +222,19 @@ class Client(object):
 
     @property
     def heartbeat_interval(self):
-        """Seconds between heartbeats (a third of the service's timeout unless set)."""
+        """Seconds between heartbeats: unless set, a third of the service's timeout (<= 1 h)."""
         if self._heartbeat_interval is not None:
             return self._heartbeat_interval
-        timeout = (self._service.timeout if self._service is not None and
-                   self._service.timeout else defaults.DEFAULT_SERVICE_TIMEOUT)
-        return float(timeout) / defaults.HEARTBEATS_PER_TIMEOUT
+        timeout = self._service.timeout if self._service is not None else None
+        try:
+            timeout = float(timeout)
+        except (TypeError, ValueError, OverflowError):
+            timeout = None
+        # The server may state anything: a NaN or negative timeout would make
+        # the heartbeat spin, an infinite one would kill it (Event.wait).
+        if timeout is None or not 0 < timeout < float("inf"):
+            timeout = defaults.DEFAULT_SERVICE_TIMEOUT
+        return min(timeout / defaults.HEARTBEATS_PER_TIMEOUT, MAX_HEARTBEAT_INTERVAL)
 
     @property
     def job_registration_schema(self):
