@@ -32,6 +32,11 @@ from topchef_client.exceptions import (
 from topchef_client.models import COMPLETED, ERROR, ERROR_KEY, Job, Service
 from topchef_client.schemas import Schema
 
+MYPY = False
+if MYPY:  # type annotations, in comments that Python 2.7 can read
+    from typing import Any, Dict, List, Optional, Sequence, Tuple, Type, Union  # noqa: F401
+
+
 log = logging.getLogger(__name__)
 
 #: Statuses worth retrying: a proxy or a restarting server (never TopChef's own 500s).
@@ -57,18 +62,18 @@ class JitteredRetry(Retry):
 
 def make_retry(retries=defaults.DEFAULT_RETRIES,
                backoff_factor=defaults.DEFAULT_BACKOFF_FACTOR):
+    # type: (int, float) -> Retry
     """The retry policy: ``retries`` attempts more on a transient failure."""
     options = dict(total=retries, connect=retries, read=retries, status=retries,
                    redirect=0, status_forcelist=RETRY_STATUSES,
                    backoff_factor=backoff_factor, raise_on_status=False,
-                   respect_retry_after_header=False)
-    try:
-        return JitteredRetry(allowed_methods=IDEMPOTENT_METHODS, **options)
-    except TypeError:  # urllib3 before 1.26 names it method_whitelist
-        return JitteredRetry(method_whitelist=IDEMPOTENT_METHODS, **options)
+                   respect_retry_after_header=False)  # type: Dict[str, Any]
+    # allowed_methods exists from urllib3 1.26 on, which requirements.txt asks for.
+    return JitteredRetry(allowed_methods=IDEMPOTENT_METHODS, **options)
 
 
 def split_credentials(address):
+    # type: (str) -> Tuple[str, Optional[Tuple[str, str]]]
     """``http://user:pw@host/`` -> ``("http://host", ("user", "pw"))``.
 
     The password then lives only in the session's auth, never in a URL that
@@ -90,6 +95,7 @@ def split_credentials(address):
 
 
 def redact_url(url):
+    # type: (str) -> str
     """The URL with any password replaced by ``***``."""
     try:
         parts = urlsplit(url)
@@ -107,6 +113,7 @@ def redact_url(url):
 
 
 def canonical_id(value, not_found):
+    # type: (Any, Type[NotFound]) -> str
     """The canonical text of a service or job id.
 
     Both servers only ever mint UUIDs, so anything else cannot exist; saying
@@ -197,6 +204,7 @@ class Connection(object):
     def __init__(self, address, timeout=None, retries=defaults.DEFAULT_RETRIES,
                  auth=None, headers=None, verify=True, cert=None, session=None,
                  pool_size=defaults.DEFAULT_POOL_SIZE, generation=None):
+        # type: (str, Union[None, float, Tuple[float, float]], Union[int, Retry], Any, Optional[Dict[str, str]], Union[bool, str], Union[None, str, Tuple[str, str]], Optional[requests.Session], int, Optional[str]) -> None
         self.address, credentials = split_credentials(address)
         self.timeout = timeout if timeout is not None else (
             defaults.DEFAULT_CONNECT_TIMEOUT, defaults.DEFAULT_READ_TIMEOUT)
@@ -234,6 +242,7 @@ class Connection(object):
         return "Connection(%r)" % self.address
 
     def close(self):
+        # type: () -> None
         """Close the keep-alive connections (unless the session was given)."""
         if self._owns_session:
             self._session.close()
@@ -246,6 +255,7 @@ class Connection(object):
 
     @property
     def request_count(self):
+        # type: () -> int
         """HTTP requests sent so far, not counting automatic retries."""
         with self._count_lock:
             return self._request_count
@@ -254,6 +264,7 @@ class Connection(object):
 
     def request(self, method, path, document=_NO_BODY, expected=(200,),
                 not_found=NotFound, timeout=None):
+        # type: (str, str, Any, Sequence[int], Type[NotFound], Any) -> Reply
         """Send one request; return the ``Reply`` if its status is ``expected``.
 
         :raises NetworkError: no answer (after retries).
@@ -382,6 +393,7 @@ class Connection(object):
 
     @property
     def generation(self):
+        # type: () -> str
         """``"2016"`` or ``"2017"``, asked of the server once."""
         return self._adapter.name
 
@@ -409,6 +421,7 @@ class Connection(object):
         return generation
 
     def server_info(self):
+        # type: () -> Dict[str, Any]
         """The server's self-description from ``GET /`` (author, version, ...)."""
         reply = self.request("GET", "/")
         document = reply.document()
@@ -420,6 +433,7 @@ class Connection(object):
         return info
 
     def is_alive(self):
+        # type: () -> bool
         """Whether the server answers ``GET /`` with 200; never raises."""
         try:
             self.request("GET", "/")
@@ -430,10 +444,12 @@ class Connection(object):
     # Services
 
     def list_services(self):
+        # type: () -> List[Service]
         """Every service, as ``Service`` objects without schemas."""
         return self._adapter.list_services()
 
     def get_service(self, service_id):
+        # type: (Union[str, uuid.UUID]) -> Service
         """One service, with its schemas.
 
         :raises ServiceNotFound: no service has this id.
@@ -443,6 +459,7 @@ class Connection(object):
 
     def register_service(self, name, description, job_registration_schema,
                          job_result_schema=None, timeout=None):
+        # type: (str, str, Dict[str, Any], Optional[Dict[str, Any]], Optional[int]) -> Service
         """Create a service and return it.
 
         :param timeout: seconds without heartbeat before the service counts
@@ -464,6 +481,7 @@ class Connection(object):
             timeout)
 
     def heartbeat(self, service_id, timeout=None):
+        # type: (Union[str, uuid.UUID], Any) -> None
         """Tell the server the service's worker is alive.
 
         :raises ServiceNotFound: no service has this id.
@@ -472,6 +490,7 @@ class Connection(object):
                      not_found=ServiceNotFound, timeout=timeout)
 
     def set_availability(self, service_id, available):
+        # type: (Union[str, uuid.UUID], bool) -> Optional[Service]
         """Set a 2017 service's ``is_available`` flag; return the service.
 
         2016 servers have no such flag: nothing is sent and None is returned.
@@ -482,6 +501,7 @@ class Connection(object):
     # Jobs
 
     def list_jobs(self, service_id):
+        # type: (Union[str, uuid.UUID]) -> List[Job]
         """Every job of a service, oldest first (2016: without parameters)."""
         service_id = canonical_id(service_id, ServiceNotFound)
         reply = self.request("GET", "/services/%s/jobs" % service_id,
@@ -489,6 +509,7 @@ class Connection(object):
         return [self._adapter.job(item, service_id, reply) for item in reply.data(list)]
 
     def submit_job(self, service_id, parameters):
+        # type: (Union[str, uuid.UUID], Dict[str, Any]) -> Job
         """Submit a job; it is never retried, so never submitted twice.
 
         The server validates ``parameters``; see ``producer.TopChef.submit``
@@ -504,6 +525,7 @@ class Connection(object):
         return self._adapter.submit_job(service_id, parameters)
 
     def get_job(self, job_id):
+        # type: (Union[str, uuid.UUID]) -> Job
         """One job, with parameters and result.
 
         :raises JobNotFound: no job has this id.
@@ -513,6 +535,7 @@ class Connection(object):
         return self._adapter.job(reply.data(dict), reply=reply)
 
     def get_queue(self, service_id):
+        # type: (Union[str, uuid.UUID]) -> List[Job]
         """The REGISTERED jobs of a service as the server lists them.
 
         2016: all of them, without parameters; 2017: at most ten, with them.
@@ -521,11 +544,13 @@ class Connection(object):
         return self._adapter.get_queue(service_id)
 
     def next_job(self, service_id):
+        # type: (Union[str, uuid.UUID]) -> Optional[Job]
         """The next REGISTERED job of a service, with parameters, or None."""
         service_id = canonical_id(service_id, ServiceNotFound)
         return self._adapter.next_job(service_id)
 
     def update_job(self, job, status, result=None):
+        # type: (Job, str, Optional[Dict[str, Any]]) -> Job
         """Set a job's status (and result); return the job as the server has it.
 
         ``job`` is a ``Job``: 2016 servers need its parameters sent back,
@@ -540,6 +565,7 @@ class Connection(object):
         return self._adapter.update_job(job, status, result)
 
     def fail_job(self, job, error, result_schema=None):
+        # type: (Job, Dict[str, Any], Optional[Schema]) -> Job
         """Mark a job as failed, with ``error`` (a dict) in its result.
 
         2017: status ERROR, and ``{"error": error}`` as results if
@@ -582,8 +608,8 @@ def _cause(error):
 class Generation(object):
     """What both API generations share; subclasses hold their differences."""
 
-    name = None
-    statuses = ()
+    name = None  # type: Optional[str]
+    statuses = ()  # type: Tuple[str, ...]
 
     def __init__(self, connection):
         self.connection = connection

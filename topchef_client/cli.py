@@ -19,6 +19,11 @@ from topchef_client.exceptions import (
     JobWaitTimeout, NetworkError, NotFound, TopChefError, ValidationError)
 from topchef_client.producer import TopChef
 
+MYPY = False
+if MYPY:  # type annotations, in comments that Python 2.7 can read
+    from typing import List, Optional  # noqa: F401
+
+
 log = logging.getLogger(__name__)
 
 #: The environment variable that gives the server's address when --address does not.
@@ -148,11 +153,13 @@ def main_parser():
 
 
 def main(argv=None):
+    # type: (Optional[List[str]]) -> int
     """``topchef`` and ``python -m topchef_client``."""
     return _dispatch(main_parser(), argv)
 
 
 def worker_main(argv=None):
+    # type: (Optional[List[str]]) -> int
     """``topchef-worker``."""
     return _dispatch(worker_parser(), argv)
 

@@ -23,6 +23,11 @@ import six
 
 from topchef_client.defaults import ERROR_BODY_EXCERPT
 
+MYPY = False
+if MYPY:  # type annotations, in comments that Python 2.7 can read
+    from typing import Any, Iterable, Optional  # noqa: F401
+
+
 
 # On Python 2, str() gives the message as UTF-8 bytes (a body excerpt may not
 # be ASCII) and unicode() gives it as text.
@@ -31,6 +36,7 @@ class TopChefError(Exception):
     """Raised when anything the library does fails: the root of every exception here."""
 
     def __init__(self, message, method=None, url=None, status_code=None, body=None):
+        # type: (str, Optional[str], Optional[str], Optional[int], Optional[str]) -> None
         Exception.__init__(self, message)
         self.message = message
         self.method = method
@@ -88,6 +94,7 @@ class ValidationError(TopChefError, ValueError):
     """
 
     def __init__(self, message, path=(), schema_path=(), errors=(), **http):
+        # type: (str, Iterable[Any], Iterable[Any], Iterable[str], **Any) -> None
         TopChefError.__init__(self, message, **http)
         self.path = list(path)
         self.schema_path = list(schema_path)
@@ -103,6 +110,7 @@ class JobFailed(TopChefError):
     """Raised when a job that is waited for ends in error; ``job`` holds it."""
 
     def __init__(self, message, job):
+        # type: (str, Any) -> None
         TopChefError.__init__(self, message)
         self.job = job
 
@@ -114,11 +122,13 @@ class JobWaitTimeout(TopChefError):
     """
 
     def __init__(self, message, jobs):
+        # type: (str, Iterable[Any]) -> None
         TopChefError.__init__(self, message)
         self.jobs = list(jobs)
 
 
 def excerpt(body, limit=ERROR_BODY_EXCERPT):
+    # type: (Any, int) -> str
     """A short, one-line excerpt of a response body for a message."""
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")

@@ -1,6 +1,11 @@
 """Services and jobs as the library hands them out, whatever the server generation."""
 from topchef_client.compat import parse_timestamp
 
+MYPY = False
+if MYPY:  # type annotations, in comments that Python 2.7 can read
+    from typing import Any, Dict, Optional, Tuple  # noqa: F401
+
+
 # A job starts REGISTERED; a worker sets it WORKING, then COMPLETED or (on a
 # 2017 server) ERROR. The server itself enforces no order.
 
@@ -25,18 +30,21 @@ ERROR_KEY = "error"
 class _Model(object):
     """Equality and repr from a list of field names."""
 
-    _fields = ()
+    _fields = ()  # type: Tuple[str, ...]
 
     def __eq__(self, other):
+        # type: (object) -> bool
         return type(self) is type(other) and all(
             getattr(self, name) == getattr(other, name) for name in self._fields)
 
     def __ne__(self, other):
+        # type: (object) -> bool
         return not self == other
 
-    __hash__ = None  # mutable, compared by value
+    __hash__ = None  # type: ignore  # mutable, compared by value
 
     def __repr__(self):
+        # type: () -> str
         return "%s(%s)" % (type(self).__name__, ", ".join(
             "%s=%r" % (name, getattr(self, name)) for name in self._fields
             if getattr(self, name) is not None))
@@ -56,6 +64,7 @@ class Service(_Model):
     def __init__(self, id, name=None, description=None, job_registration_schema=None,
                  job_result_schema=None, timeout=None, has_timed_out=None,
                  is_available=None):
+        # type: (str, Optional[str], Optional[str], Optional[Dict[str, Any]], Optional[Dict[str, Any]], Optional[int], Optional[bool], Optional[bool]) -> None
         self.id = id
         self.name = name
         self.description = description
@@ -81,6 +90,7 @@ class Job(_Model):
 
     def __init__(self, id, status=None, parameters=None, result=None,
                  date_submitted=None, service_id=None):
+        # type: (str, Optional[str], Optional[Dict[str, Any]], Optional[Dict[str, Any]], Any, Optional[str]) -> None
         self.id = id
         self.status = status
         self.parameters = parameters
@@ -93,6 +103,7 @@ class Job(_Model):
 
     @property
     def error(self):
+        # type: () -> Optional[Dict[str, Any]]
         """The failure a worker reported in the result, as a dict, or None."""
         if isinstance(self.result, dict):
             error = self.result.get(ERROR_KEY)
@@ -102,15 +113,18 @@ class Job(_Model):
 
     @property
     def is_failed(self):
+        # type: () -> bool
         """Whether the job ended in error: ERROR, or COMPLETED with an error result."""
         return self.status == ERROR or (self.status == COMPLETED and self.error is not None)
 
     @property
     def is_complete(self):
+        # type: () -> bool
         """Whether the job ended with a real result."""
         return self.status == COMPLETED and not self.is_failed
 
     @property
     def is_finished(self):
+        # type: () -> bool
         """Whether the job has ended, successfully or not."""
         return self.status in (COMPLETED, ERROR)

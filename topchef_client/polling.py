@@ -10,6 +10,12 @@ import threading
 
 from topchef_client.compat import monotonic
 
+MYPY = False
+if MYPY:  # type annotations, in comments that Python 2.7 can read
+    from typing import Callable, Dict, List, Optional, Set  # noqa: F401
+    from topchef_client.models import Job  # noqa: F401
+
+
 #: A job is picked at random among this many of the oldest queued ones, so
 #: that two workers of one service rarely claim the same job (spec section 7).
 PICK_WINDOW = 10
@@ -24,12 +30,14 @@ class Backoff(object):
     """
 
     def __init__(self, first, cap, jitter=True):
+        # type: (float, float, bool) -> None
         self.first = float(first)
         self.cap = max(float(cap), self.first)
         self.jitter = jitter
         self._next = self.first
 
     def next(self):
+        # type: () -> float
         """The pause to take now; the following one will be longer."""
         pause = self._next
         self._next = min(self._next * 2, self.cap)
@@ -38,6 +46,7 @@ class Backoff(object):
         return pause / 2 + random.uniform(0, pause / 2)
 
     def reset(self):
+        # type: () -> None
         self._next = self.first
 
 
@@ -55,13 +64,14 @@ class JobSource(object):
     """
 
     def __init__(self, fetch, idle, failing):
+        # type: (Callable[[], List[Job]], Backoff, Backoff) -> None
         self._fetch = fetch
         self._idle = idle
         self._failing = failing
         self._condition = threading.Condition(threading.Lock())
-        self._page = []
-        self._in_flight = {}
-        self._done_lately = set()
+        self._page = []  # type: List[Job]
+        self._in_flight = {}  # type: Dict[str, Job]
+        self._done_lately = set()  # type: Set[str]
         self._polling = False
         self._next_poll_at = 0.0
         self._closed = False
@@ -69,6 +79,7 @@ class JobSource(object):
         self.burst_done = False
 
     def take(self, wait=True):
+        # type: (bool) -> Optional[Job]
         """A job to run, or None.
 
         With ``wait``, it may wait for another thread's poll or for the pause
@@ -123,6 +134,7 @@ class JobSource(object):
         return job
 
     def done(self, job):
+        # type: (Job) -> None
         """The job taken is finished (or given up): forget it, but not too soon."""
         with self._condition:
             self._in_flight.pop(job.id, None)
@@ -130,14 +142,17 @@ class JobSource(object):
 
     @property
     def closed(self):
+        # type: () -> bool
         return self._closed
 
     def in_flight(self):
+        # type: () -> List[Job]
         """The jobs taken and not yet done."""
         with self._condition:
             return list(self._in_flight.values())
 
     def close(self, wake=True):
+        # type: (bool) -> None
         """Make every ``take()`` return None at once, now and later.
 
         ``wake=False`` only sets the flag, without taking the lock: safe in a
@@ -152,6 +167,7 @@ class JobSource(object):
             self._condition.notify_all()
 
     def reopen(self, burst=False):
+        # type: (bool) -> None
         """Serve jobs again after ``close()``; forget the old page."""
         with self._condition:
             self._closed = False

@@ -18,6 +18,11 @@ from topchef_client.exceptions import JobFailed, JobNotFound, JobWaitTimeout
 from topchef_client.models import REGISTERED, Job, Service
 from topchef_client.schemas import Schema
 
+MYPY = False
+if MYPY:  # type annotations, in comments that Python 2.7 can read
+    from typing import Any, Callable, Dict, Iterable, List, Optional, Union  # noqa: F401
+
+
 log = logging.getLogger(__name__)
 
 
@@ -41,17 +46,19 @@ class TopChef(object):
     """
 
     def __init__(self, address=None, connection=None, **options):
+        # type: (Optional[str], Optional[Connection], **Any) -> None
         if connection is None:
             if address is None:
                 raise ValueError("TopChef() needs the server's address or a connection")
             connection = Connection(address, **options)
         self.connection = connection
-        self._parameter_schemas = {}
+        self._parameter_schemas = {}  # type: Dict[str, Schema]
 
     def __repr__(self):
         return "TopChef(%r)" % self.connection.address
 
     def close(self):
+        # type: () -> None
         self.connection.close()
 
     def __enter__(self):
@@ -63,10 +70,12 @@ class TopChef(object):
     # Services
 
     def services(self):
+        # type: () -> List[Service]
         """Every service on the server (without schemas)."""
         return self.connection.list_services()
 
     def service(self, service):
+        # type: (Union[Service, str]) -> Service
         """One service, with its schemas.
 
         :raises ServiceNotFound: no service has this id.
@@ -75,6 +84,7 @@ class TopChef(object):
 
     def register_service(self, name, description, job_registration_schema,
                          job_result_schema=None, timeout=None):
+        # type: (str, str, Dict[str, Any], Optional[Dict[str, Any]], Optional[int]) -> Service
         """Register a service and return it (a ``Service``).
 
         :param job_result_schema: defaults to ``{"type": "object"}``.
@@ -93,6 +103,7 @@ class TopChef(object):
     # Jobs
 
     def submit(self, service, parameters, validate=True):
+        # type: (Union[Service, str], Dict[str, Any], bool) -> Job
         """Submit a job and return it (a ``Job``).
 
         The parameters are checked against the service's registration schema
@@ -118,6 +129,7 @@ class TopChef(object):
         return schema
 
     def job(self, job):
+        # type: (Union[Job, str]) -> Job
         """One job, as the server has it now.
 
         :raises JobNotFound: no job has this id.
@@ -125,12 +137,14 @@ class TopChef(object):
         return self.connection.get_job(_id(job))
 
     def jobs(self, service):
+        # type: (Union[Service, str]) -> List[Job]
         """Every job of a service, oldest first."""
         return self.connection.list_jobs(_id(service))
 
     def wait(self, job, timeout=defaults.DEFAULT_WAIT_TIMEOUT,
              poll_interval=defaults.DEFAULT_WAIT_POLL_INTERVAL,
              max_poll_interval=defaults.DEFAULT_MAX_WAIT_POLL_INTERVAL):
+        # type: (Union[Job, str], Optional[float], float, float) -> Any
         """Wait for a job to finish and return its result.
 
         Polls gently: ``poll_interval`` at first, growing by half each time
@@ -148,6 +162,7 @@ class TopChef(object):
                  poll_interval=defaults.DEFAULT_WAIT_POLL_INTERVAL,
                  max_poll_interval=defaults.DEFAULT_MAX_WAIT_POLL_INTERVAL,
                  raise_on_failure=False, progress=None):
+        # type: (Iterable[Union[Job, str]], Optional[float], float, float, bool, Optional[Callable[[int], Any]]) -> List[Job]
         """Wait for many jobs; return them finished, in the order given.
 
         One request per service per poll lists the status of all its jobs

@@ -10,8 +10,14 @@ import six
 
 from topchef_client.exceptions import ValidationError
 
+MYPY = False
+if MYPY:  # type annotations, in comments that Python 2.7 can read
+    from typing import Any, Dict, Iterable, List, Union  # noqa: F401
+
+
 
 def describe_path(path):
+    # type: (Iterable[Union[str, int]]) -> str
     """``["items", 0, "x"]`` -> ``"items[0].x"``; the top level is ``"(top level)"``."""
     text = ""
     for part in path:
@@ -31,6 +37,7 @@ class Schema(object):
     """
 
     def __init__(self, schema, what="document"):
+        # type: (Dict[str, Any], str) -> None
         self.schema = schema
         self.what = what
         validator_class = jsonschema.validators.validator_for(
@@ -45,6 +52,7 @@ class Schema(object):
         self._validator = validator_class(schema)
 
     def errors(self, instance):
+        # type: (Any) -> List[Any]
         """Every problem with ``instance``, as jsonschema errors.
 
         :raises ValidationError: the schema passed its own check but cannot
@@ -57,6 +65,7 @@ class Schema(object):
                                   "%s: %s" % (self.what, type(error).__name__, error))
 
     def is_valid(self, instance):
+        # type: (Any) -> bool
         """Whether ``instance`` satisfies the schema (False if the schema cannot apply)."""
         try:
             return not self.errors(instance)
@@ -64,6 +73,7 @@ class Schema(object):
             return False
 
     def validate(self, instance):
+        # type: (Any) -> None
         """Raise ``ValidationError`` naming the failing field if ``instance`` is invalid."""
         errors = self.errors(instance)
         if not errors:
@@ -82,5 +92,6 @@ class Schema(object):
 
 
 def validate(instance, schema, what="document"):
+    # type: (Any, Dict[str, Any], str) -> None
     """Validate ``instance`` against the dict ``schema`` once; see ``Schema``."""
     Schema(schema, what).validate(instance)

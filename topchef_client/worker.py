@@ -33,6 +33,13 @@ from topchef_client.models import COMPLETED, REGISTERED, WORKING
 from topchef_client.polling import Backoff, JobSource
 from topchef_client.schemas import Schema
 
+MYPY = False
+if MYPY:  # type annotations, in comments that Python 2.7 can read
+    from typing import Any, Dict, List, Optional, Set, Union  # noqa: F401
+    import uuid  # noqa: F401
+    from topchef_client.models import Job, Service  # noqa: F401
+
+
 log = logging.getLogger(__name__)
 
 #: After a validation failure the schemas are fetched again, at most this often.
@@ -56,10 +63,12 @@ class WorkerStats(object):
             setattr(self, name, 0)
 
     def add(self, name):
+        # type: (str) -> None
         with self._lock:
             setattr(self, name, getattr(self, name) + 1)
 
     def as_dict(self):
+        # type: () -> Dict[str, int]
         with self._lock:
             return dict((name, getattr(self, name)) for name in self.names)
 
@@ -69,6 +78,7 @@ class WorkerStats(object):
 
 
 def error_report(error, with_traceback=True):
+    # type: (BaseException, bool) -> Dict[str, str]
     """What a failed job's result says of its failure (call it while handling ``error``)."""
     report = {"type": type(error).__name__, "message": six.text_type(error)}
     if with_traceback:
@@ -77,6 +87,7 @@ def error_report(error, with_traceback=True):
 
 
 def connection_for(address, options):
+    # type: (str, Dict[str, Any]) -> Connection
     """A ``Connection`` from the ``Client`` keyword arguments that configure one."""
     options = dict(options)
     if "request_timeout" in options:
@@ -115,6 +126,7 @@ class Client(object):
                  failure_backoff=defaults.DEFAULT_FAILURE_BACKOFF,
                  max_failure_backoff=defaults.DEFAULT_MAX_FAILURE_BACKOFF,
                  connection=None, **connection_options):
+        # type: (str, Union[str, uuid.UUID], Optional[float], Optional[float], float, float, int, float, float, float, Optional[Connection], **Any) -> None
         unknown = set(connection_options) - set(CONNECTION_OPTIONS)
         if unknown:
             raise TypeError("%s() got unexpected keyword arguments: %s" % (
@@ -139,10 +151,11 @@ class Client(object):
         self.max_failure_backoff = float(max_failure_backoff)
         self.stats = WorkerStats()
         self.last_error = None
-        self._failing = set()  # names of the loops whose last attempt failed
+        self._failing = set()  # type: Set[str]  # the loops whose last attempt failed
 
-        self._service = None
-        self._parameter_schema = self._result_schema = None
+        self._service = None  # type: Optional[Service]
+        self._parameter_schema = None  # type: Any
+        self._result_schema = None  # type: Any
         self._schemas_from_server = True
         self._schemas_fetched_at = None
         self._service_lock = threading.Lock()
@@ -154,19 +167,20 @@ class Client(object):
                                failing=Backoff(failure_backoff, max_failure_backoff))
         self._abandoning = threading.Event()  # stop_now(): give running jobs up
         self._phase_lock = threading.Lock()
-        self._reporting = set()  # ids of jobs whose outcome is being written
+        self._reporting = set()  # type: Set[str]  # ids of jobs whose outcome is being written
         self._heartbeat_stop = threading.Event()
         self._finish_lock = threading.Lock()
         self._stopped = threading.Event()
         self._stopped.set()
         self.heartbeat_thread = None
-        self.processing_threads = []
+        self.processing_threads = []  # type: List[threading.Thread]
 
     def __repr__(self):
         return "<%s service=%s at %s>" % (type(self).__name__, self.id, self.address)
 
     @abc.abstractmethod
     def run(self, parameters):
+        # type: (Dict[str, Any]) -> Dict[str, Any]
         """Run one job: take its parameters (a dict) and return its result (a dict).
 
         ``parameters`` already satisfies the service's job registration
@@ -179,6 +193,7 @@ class Client(object):
     @classmethod
     def register_service(cls, address, name, description, job_registration_schema,
                          job_result_schema=None, service_timeout=None, **options):
+        # type: (str, str, str, Dict[str, Any], Optional[Dict[str, Any]], Optional[int], **Any) -> Any
         """Register a new service and return a worker bound to it.
 
         :param job_result_schema: defaults to ``{"type": "object"}``.
@@ -204,6 +219,7 @@ class Client(object):
     @classmethod
     def new_service(cls, address, name, description, job_registration_schema,
                     job_result_schema=None, **options):
+        # type: (str, str, str, Dict[str, Any], Optional[Dict[str, Any]], **Any) -> Any
         """The original client's name for ``register_service``."""
         return cls.register_service(address, name, description, job_registration_schema,
                                     job_result_schema, **options)
@@ -212,22 +228,25 @@ class Client(object):
 
     @property
     def service_id(self):
+        # type: () -> str
         """The id of the worker's service (also ``id``, the original name)."""
         return self.id
 
     @property
     def timeout(self):
+        # type: () -> float
         """The original client's name for ``heartbeat_interval``."""
         return self.heartbeat_interval
 
     @property
     def heartbeat_interval(self):
+        # type: () -> float
         """Seconds between heartbeats: unless set, a third of the service's timeout (<= 1 h)."""
         if self._heartbeat_interval is not None:
             return self._heartbeat_interval
-        timeout = self._service.timeout if self._service is not None else None
+        stated = self._service.timeout if self._service is not None else None  # type: Any
         try:
-            timeout = float(timeout)
+            timeout = float(stated)  # type: Optional[float]
         except (TypeError, ValueError, OverflowError):
             timeout = None
         # The server may state anything: a NaN or negative timeout would make
@@ -238,36 +257,43 @@ class Client(object):
 
     @property
     def job_registration_schema(self):
+        # type: () -> Dict[str, Any]
         """The schema every job's parameters satisfy (fetched once)."""
         self._ensure_service()
         return self._parameter_schema.schema
 
     @property
     def job_result_schema(self):
+        # type: () -> Dict[str, Any]
         """The schema every result must satisfy (fetched once)."""
         self._ensure_service()
         return self._result_schema.schema
 
     @property
     def is_server_alive(self):
+        # type: () -> bool
         """Whether the server answers at all; never raises."""
         return self.connection.is_alive()
 
     @property
     def polling_thread(self):
+        # type: () -> Optional[threading.Thread]
         """The original client's name for ``heartbeat_thread``."""
         return self.heartbeat_thread
 
     @property
     def processing_thread(self):
+        # type: () -> Optional[threading.Thread]
         """The first processing thread (the original client had one)."""
         return self.processing_threads[0] if self.processing_threads else None
 
     def validate_schema(self, instance, schema):
+        # type: (Any, Dict[str, Any]) -> None
         """Raise ``ValidationError`` if ``instance`` breaks ``schema`` (checked locally)."""
         Schema(schema).validate(instance)
 
     def run_iteration(self):
+        # type: () -> Optional[Job]
         """Run one queued job, as the original client did; return it or None.
 
         :raises ProcessingError: the job failed (and is reported as failed).
@@ -282,11 +308,13 @@ class Client(object):
 
     @property
     def healthy(self):
+        # type: () -> bool
         """False while the last attempt of polling, of the heartbeat or of a job update failed."""
         return not self._failing
 
     @property
     def is_running(self):
+        # type: () -> bool
         """Whether the worker has been started and has not stopped yet."""
         return not self._stopped.is_set()
 
@@ -306,6 +334,7 @@ class Client(object):
     # Starting and stopping
 
     def start(self, should_poll=True, handle_sigterm=True, burst=False):
+        # type: (bool, bool, bool) -> Client
         """Start the heartbeat thread and the processing threads; return at once.
 
         :param should_poll: start the heartbeat thread (the original name).
@@ -336,6 +365,7 @@ class Client(object):
         return self
 
     def stop(self, timeout=None):
+        # type: (Optional[float]) -> bool
         """Stop gracefully; return whether it has stopped within ``timeout`` seconds.
 
         No new job is taken; running jobs finish and are reported while the
@@ -347,6 +377,7 @@ class Client(object):
         return self.join(timeout)
 
     def stop_now(self):
+        # type: () -> None
         """Stop at once: running jobs are put back in the queue as REGISTERED.
 
         ``run`` calls already under way cannot be interrupted; their results
@@ -364,6 +395,7 @@ class Client(object):
         self._finish(monotonic() + 1.0)
 
     def join(self, timeout=None):
+        # type: (Optional[float]) -> bool
         """Wait until the worker has stopped; return whether it has."""
         if self._stopped.is_set():
             return True
@@ -391,6 +423,7 @@ class Client(object):
         log.info("worker for service %s stopped: %s", self.id, self.stats)
 
     def serve_forever(self, burst=False):
+        # type: (bool) -> WorkerStats
         """Start (unless started) and block until the worker has stopped.
 
         In the main thread, the first SIGINT or SIGTERM stops gracefully and
@@ -416,6 +449,7 @@ class Client(object):
         return self.stats
 
     def burst(self):
+        # type: () -> WorkerStats
         """Run every queued job, then stop; return the stats."""
         return self.serve_forever(burst=True)
 
@@ -525,6 +559,7 @@ class Client(object):
         return page
 
     def process_one(self):
+        # type: () -> Optional[Job]
         """Run one queued job in the calling thread; return it, or None if none.
 
         The returned ``Job`` is as the server has it afterwards: check
@@ -674,7 +709,7 @@ class Client(object):
             self.stop_now()
 
 
-_running_workers = weakref.WeakSet()
+_running_workers = weakref.WeakSet()  # type: weakref.WeakSet[Client]
 
 
 def _run_exit_hooks():

@@ -2,6 +2,10 @@
 import logging
 
 from topchef_client.compat import local_datetime, utc_datetime
+
+MYPY = False
+if MYPY:  # type annotations, in comments that Python 2.7 can read
+    from typing import Optional  # noqa: F401
 from topchef_client.testing.web import HTTPException, html_error
 
 log = logging.getLogger(__name__)
@@ -15,7 +19,7 @@ class Application(object):
     becomes the HTML ``500`` page that Flask would have sent.
     """
 
-    generation = None
+    generation = None  # type: Optional[str]
 
     def __init__(self, storage, clock, quirks=True):
         self.storage = storage

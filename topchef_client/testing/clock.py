@@ -7,6 +7,7 @@ class SystemClock(object):
     """The wall clock, in POSIX seconds."""
 
     def __call__(self):
+        # type: () -> float
         return time.time()
 
     def __repr__(self):
@@ -26,20 +27,24 @@ class ManualClock(object):
     """
 
     def __init__(self, start=1500000000.0):
+        # type: (float) -> None
         self._now = float(start)
         self._lock = threading.Lock()
 
     def __call__(self):
+        # type: () -> float
         with self._lock:
             return self._now
 
     def advance(self, seconds):
+        # type: (float) -> float
         """Move the clock forward by ``seconds`` and return the new time."""
         with self._lock:
             self._now += float(seconds)
             return self._now
 
     def set(self, seconds):
+        # type: (float) -> None
         """Put the clock at ``seconds`` since the epoch."""
         with self._lock:
             self._now = float(seconds)

@@ -44,6 +44,11 @@ from six.moves.urllib.parse import urlsplit
 
 from topchef_client.compat import monotonic
 
+MYPY = False
+if MYPY:  # type annotations, in comments that Python 2.7 can read
+    from typing import Any, Deque, List, Optional, Set  # noqa: F401
+
+
 log = logging.getLogger(__name__)
 
 DEFAULT_CONNECT_TIMEOUT = 5.0  # seconds to open an upstream connection before a 502
@@ -108,6 +113,7 @@ class Delay(Fault):
     """
 
     def __init__(self, seconds, after_forwarding=False):
+        # type: (float, bool) -> None
         if seconds < 0:
             raise ValueError("seconds must not be negative, not %r" % (seconds,))
         self.seconds = seconds
@@ -152,6 +158,7 @@ class Reset(Fault):
     """
 
     def __init__(self, after_forwarding=False):
+        # type: (bool) -> None
         self.after_forwarding = bool(after_forwarding)
 
     def _apply(self, exchange, request, rule):
@@ -170,6 +177,7 @@ class Truncate(Fault):
     """
 
     def __init__(self, keep_bytes):
+        # type: (int) -> None
         if keep_bytes < 0:
             raise ValueError("keep_bytes must not be negative, not %r" % (keep_bytes,))
         self.keep_bytes = int(keep_bytes)
@@ -278,12 +286,14 @@ class Rule(object):
         return not self.expired and (self.times is None or self.hits < self.times)
 
     def matches(self, method, path):
+        # type: (str, str) -> bool
         """Whether a request with this method and target falls under the rule."""
         if self.method is not None and method.upper() != self.method:
             return False
         return self._path_regex is None or self._path_regex.search(path) is not None
 
     def remove(self):
+        # type: () -> None
         """Stop applying the rule and release the requests it holds (``Hang``)."""
         self._proxy._remove_rule(self)
 
@@ -317,6 +327,7 @@ class FaultProxy(object):
                  connect_timeout=DEFAULT_CONNECT_TIMEOUT,
                  upstream_timeout=DEFAULT_UPSTREAM_TIMEOUT,
                  max_recorded=DEFAULT_MAX_RECORDED):
+        # type: (str, str, int, float, float, int) -> None
         parts = urlsplit(upstream)
         if parts.scheme != "http" or not parts.hostname or parts.path not in ("", "/"):
             raise ValueError("upstream must look like http://HOST:PORT, not %r" % (upstream,))
@@ -331,10 +342,10 @@ class FaultProxy(object):
         self._started = False
         self._listener = None
         self._accept_thread = None
-        self._connections = set()
-        self._rules = []
+        self._connections = set()  # type: Set[Any]
+        self._rules = []  # type: List[Rule]
         self._epoch = 0
-        self._records = collections.deque(maxlen=max_recorded)
+        self._records = collections.deque(maxlen=max_recorded)  # type: Deque[RequestRecord]
         self._request_count = 0
         self._connection_count = 0
         self._upstream_connection_count = 0
@@ -343,6 +354,7 @@ class FaultProxy(object):
 
     @property
     def url(self):
+        # type: () -> str
         """The base URL, e.g. ``http://127.0.0.1:8000``, without a trailing slash."""
         if not self._started:
             raise RuntimeError("the proxy is not running: call start() first")
@@ -351,11 +363,13 @@ class FaultProxy(object):
 
     @property
     def is_up(self):
+        # type: () -> bool
         """Whether the proxy accepts connections (started and not gone down)."""
         with self._lock:
             return self._listener is not None
 
     def start(self):
+        # type: () -> FaultProxy
         """Listen and serve in daemon threads; return ``self``."""
         with self._lock:
             if self._started:
@@ -367,6 +381,7 @@ class FaultProxy(object):
         return self
 
     def stop(self):
+        # type: () -> None
         """Stop listening, close every connection and release held requests.
 
         Returns once the connection threads have finished, or after
@@ -380,10 +395,12 @@ class FaultProxy(object):
         self._drop_connections(reset=False)
 
     def go_down(self):
+        # type: () -> None
         """Refuse new connections (the port is closed) and reset every open one."""
         self._drop_connections(reset=True)
 
     def come_up(self):
+        # type: () -> None
         """Accept connections again, on the same port."""
         with self._lock:
             if not self._started:
@@ -404,6 +421,7 @@ class FaultProxy(object):
     # Rules
 
     def add_rule(self, fault, method=None, path=None, times=None, seconds=None):
+        # type: (Fault, Optional[str], Optional[str], Optional[int], Optional[float]) -> Rule
         """Apply ``fault`` to matching requests; return the ``Rule``.
 
         :param fault: a ``Delay``, ``Hang``, ``Reset``, ``Truncate`` or ``Respond``.
@@ -419,6 +437,7 @@ class FaultProxy(object):
         return rule
 
     def clear_rules(self):
+        # type: () -> None
         """Remove every rule, releasing the requests that they hold."""
         with self._lock:
             rules, self._rules = self._rules, []
@@ -467,6 +486,7 @@ class FaultProxy(object):
 
     @property
     def request_count(self):
+        # type: () -> int
         """Requests read from clients since the proxy was made or ``clear_requests()``."""
         with self._lock:
             return self._request_count

@@ -24,6 +24,11 @@ from topchef_client.testing.generation2017 import Generation2017
 from topchef_client.testing.storage import Storage
 from topchef_client.testing.web import Request, html_error
 
+MYPY = False
+if MYPY:  # type annotations, in comments that Python 2.7 can read
+    from typing import Any, Callable, Dict, List, Optional, Union  # noqa: F401
+
+
 log = logging.getLogger(__name__)
 
 GENERATIONS = {"2016": Generation2016, "2017": Generation2017}
@@ -171,6 +176,7 @@ class LocalServer(object):
 
     def __init__(self, generation="2017", db=None, host="127.0.0.1", port=0,
                  clock=None, quirks=True, max_body_size=DEFAULT_MAX_BODY_SIZE):
+        # type: (Union[str, int], Optional[str], str, int, Optional[Callable[[], float]], bool, int) -> None
         self.generation = str(generation)
         if self.generation not in GENERATIONS:
             raise ValueError("generation must be '2016' or '2017', not %r" % (generation,))
@@ -180,24 +186,27 @@ class LocalServer(object):
         self.clock = clock or SystemClock()
         self.quirks = quirks
         self.max_body_size = max_body_size
-        self.application = None
-        self._httpd = None
-        self._thread = None
+        self.application = None  # type: Any
+        self._httpd = None  # type: Any
+        self._thread = None  # type: Any
         self._count_lock = threading.Lock()
         self._request_count = 0
 
     @property
     def running(self):
+        # type: () -> bool
         return self._httpd is not None
 
     @property
     def url(self):
+        # type: () -> str
         """The base URL, e.g. ``http://127.0.0.1:5000``, without a trailing slash."""
         if not self.running:
             raise RuntimeError("the server is not running: call start() first")
         return "http://%s:%d" % (self.host, self.port)
 
     def start(self):
+        # type: () -> LocalServer
         """Bind, and serve in a daemon thread; return ``self``."""
         if self.running:
             return self
@@ -218,6 +227,7 @@ class LocalServer(object):
         return self
 
     def stop(self):
+        # type: () -> None
         """Stop serving and close every open connection; data in memory is lost."""
         httpd, self._httpd = self._httpd, None
         if httpd is None:
@@ -242,6 +252,7 @@ class LocalServer(object):
 
     @property
     def request_count(self):
+        # type: () -> int
         """HTTP requests answered since ``start()`` or ``reset()``."""
         with self._count_lock:
             return self._request_count
@@ -251,12 +262,14 @@ class LocalServer(object):
             self._request_count += 1
 
     def reset(self):
+        # type: () -> None
         """Forget every service and job, and zero ``request_count``."""
         self.application.storage.reset()
         with self._count_lock:
             self._request_count = 0
 
     def delete_service(self, service_id):
+        # type: (str) -> bool
         """Remove a service and its jobs, as if it vanished from the server.
 
         Neither TopChef generation can delete anything; this simulates a
@@ -265,6 +278,7 @@ class LocalServer(object):
         return self.application.storage.delete_service(str(service_id))
 
     def jobs(self, service_id=None):
+        # type: (Optional[str]) -> List[Dict[str, Any]]
         """Every job (of one service), oldest first, as dicts."""
         return [{"id": job.id, "service_id": job.service_id, "status": job.status,
                  "parameters": job.parameters, "result": job.result}
