@@ -7,7 +7,7 @@ asks for ``server`` gets it reset. Tests that need a server of their own
 import pytest
 
 from topchef_client import Connection, TopChef
-from topchef_client.testing import LocalServer, ManualClock
+from topchef_client.testing import ManualClock, ServerPool
 
 from jobs import (ADD_ONE_REGISTRATION_SCHEMA, ADD_ONE_RESULT_SCHEMA,
                   COUNTER_REGISTRATION_SCHEMA)
@@ -31,16 +31,9 @@ def fast_worker_settings():
 @pytest.fixture(scope="session")
 def servers():
     """Lazily started session servers, by generation."""
-    started = {}
-
-    def server_of(generation):
-        if generation not in started:
-            started[generation] = LocalServer(generation=generation).start()
-        return started[generation]
-
-    yield server_of
-    for server in started.values():
-        server.stop()
+    pool = ServerPool()
+    yield pool.get
+    pool.stop()
 
 
 @pytest.fixture(params=GENERATIONS)
@@ -107,17 +100,9 @@ CLOCK_START = 1500000000.0
 @pytest.fixture(scope="session")
 def clocked_servers():
     """Lazily started session servers with a ManualClock, by generation."""
-    started = {}
-
-    def server_of(generation):
-        if generation not in started:
-            started[generation] = LocalServer(generation=generation,
-                                              clock=ManualClock(CLOCK_START)).start()
-        return started[generation]
-
-    yield server_of
-    for server in started.values():
-        server.stop()
+    pool = ServerPool(make_clock=lambda: ManualClock(CLOCK_START))
+    yield pool.get
+    pool.stop()
 
 
 @pytest.fixture

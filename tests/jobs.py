@@ -4,18 +4,12 @@ import threading
 import time
 
 from topchef_client import Client
+from topchef_client.demo import JOB_REGISTRATION_SCHEMA, JOB_RESULT_SCHEMA, AddOne  # noqa: F401
 
-#: The README's example: an integer from 1 to 10.
-ADD_ONE_REGISTRATION_SCHEMA = {
-    "type": "object",
-    "properties": {"value": {"type": "integer", "minimum": 1, "maximum": 10}},
-    "required": ["value"],
-}
-ADD_ONE_RESULT_SCHEMA = {
-    "type": "object",
-    "properties": {"value": {"type": "integer"}},
-    "required": ["value"],
-}
+#: The README's example (its schemas and worker are the demo's): an integer
+#: from 1 to 10 in, an integer out.
+ADD_ONE_REGISTRATION_SCHEMA = JOB_REGISTRATION_SCHEMA
+ADD_ONE_RESULT_SCHEMA = JOB_RESULT_SCHEMA
 #: Any integer, so that many jobs can each have their own value.
 COUNTER_REGISTRATION_SCHEMA = {
     "type": "object",
@@ -27,13 +21,6 @@ LENIENT_RESULT_SCHEMA = {
     "type": "object",
     "properties": {"value": {"type": "integer"}},
 }
-
-
-class AddOne(Client):
-    """The README's worker."""
-
-    def run(self, parameters):
-        return {"value": parameters["value"] + 1}
 
 
 class Recording(Client):

@@ -16,20 +16,12 @@ from topchef_conformance import GENERATIONS, START, TopChef
 
 @pytest.fixture(scope="session")
 def _local_servers():
-    from topchef_client.testing import LocalServer, ManualClock
+    from topchef_client.testing import ManualClock, ServerPool
 
-    started = {}
-
-    def server_for(generation, clocked):
-        key = (generation, clocked)
-        if key not in started:
-            clock = ManualClock(start=START) if clocked else None
-            started[key] = LocalServer(generation=generation, clock=clock).start()
-        return started[key]
-
-    yield server_for
-    for server in started.values():
-        server.stop()
+    pools = {False: ServerPool(), True: ServerPool(make_clock=lambda: ManualClock(start=START))}
+    yield lambda generation, clocked: pools[clocked].get(generation)
+    for pool in pools.values():
+        pool.stop()
 
 
 def _fresh_topchef(request, generation, clocked):

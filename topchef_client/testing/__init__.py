@@ -7,7 +7,7 @@ proxy that injects network faults.
 """
 from topchef_client.testing.clock import ManualClock, SystemClock
 from topchef_client.testing.proxy import Delay, FaultProxy, Hang, Reset, Respond, Truncate
-from topchef_client.testing.server import LocalServer
+from topchef_client.testing.server import LocalServer, ServerPool
 
-__all__ = ["LocalServer", "ManualClock", "SystemClock",
+__all__ = ["LocalServer", "ServerPool", "ManualClock", "SystemClock",
            "FaultProxy", "Delay", "Hang", "Reset", "Respond", "Truncate"]

@@ -735,11 +735,15 @@ class _Exchange(object):
 
     def send(self, data):
         """Write ``data`` to the client, in one ``send`` call when the buffer allows."""
+        self._send_all(self.client, data)
+
+    def _send_all(self, sock, data):
+        """Write all of ``data`` to ``sock``, giving up if the proxy stops meanwhile."""
         offset = 0
         while offset < len(data):
             self._check()
             try:
-                offset += self.client.send(data[offset:] if offset else data)
+                offset += sock.send(data[offset:] if offset else data)
             except socket.timeout:
                 continue
             except socket.error as error:
@@ -845,17 +849,7 @@ class _Exchange(object):
             self.upstream = self.upstream_stream = None
 
     def _send_upstream(self, data):
-        offset = 0
-        while offset < len(data):
-            self._check()
-            try:
-                offset += self.upstream.send(data[offset:] if offset else data)
-            except socket.timeout:
-                continue
-            except socket.error as error:
-                if error.errno == errno.EINTR:
-                    continue
-                raise
+        self._send_all(self.upstream, data)
 
     def _read_response(self, request):
         stream = self.upstream_stream

@@ -28,7 +28,7 @@ Fixtures:
 import pytest
 
 from topchef_client.producer import TopChef
-from topchef_client.testing.server import LocalServer
+from topchef_client.testing.server import ServerPool
 
 #: Polling settings that keep tests quick; any of them can be overridden.
 FAST_WORKER_OPTIONS = dict(poll_interval=0.01, max_poll_interval=0.1,
@@ -44,16 +44,9 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def _topchef_servers():
-    started = {}
-
-    def server_of(generation):
-        if generation not in started:
-            started[generation] = LocalServer(generation=generation).start()
-        return started[generation]
-
-    yield server_of
-    for server in started.values():
-        server.stop()
+    pool = ServerPool()
+    yield pool.get
+    pool.stop()
 
 
 @pytest.fixture

@@ -283,3 +283,40 @@ class LocalServer(object):
         return [{"id": job.id, "service_id": job.service_id, "status": job.status,
                  "parameters": job.parameters, "result": job.result}
                 for job in self.application.storage.list_jobs(service_id)]
+
+
+class ServerPool(object):
+    """Local servers started on first use, one per generation: for test sessions.
+
+    ``pool.get("2016")`` starts the 2016 server the first time and returns
+    the same one afterwards; ``stop()`` stops them all.
+
+    :param make_clock: called once per server for its clock, e.g.
+        ``lambda: ManualClock(start)``; the system clock by default.
+    :param options: for every ``LocalServer`` (``quirks``, ``max_body_size``...).
+    """
+
+    def __init__(self, make_clock=None, **options):
+        # type: (Optional[Callable[[], Callable[[], float]]], **Any) -> None
+        self.make_clock = make_clock
+        self.options = options
+        self._servers = {}  # type: Dict[str, LocalServer]
+        self._lock = threading.Lock()
+
+    def get(self, generation):
+        # type: (Union[str, int]) -> LocalServer
+        """The running server of ``generation``."""
+        generation = str(generation)
+        with self._lock:
+            if generation not in self._servers:
+                clock = self.make_clock() if self.make_clock else None
+                self._servers[generation] = LocalServer(
+                    generation=generation, clock=clock, **self.options).start()
+            return self._servers[generation]
+
+    def stop(self):
+        # type: () -> None
+        with self._lock:
+            servers, self._servers = list(self._servers.values()), {}
+        for server in servers:
+            server.stop()
