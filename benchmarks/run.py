@@ -29,7 +29,8 @@ Definitions (the same in the table):
   at default settings, at a random moment. Busy: the dead time a worker adds
   between jobs while it works through a queue: claim time of a job minus the
   later of its submission and the end of the previous job on that thread.
-- scale: jobs/s at several queue depths; memory: the worker process's
+- scale: jobs/s at several queue depths (the median of three runs each);
+  memory: the worker process's
   resident memory before and after 10,000 jobs (after a collection).
 - soak: 10,000 jobs, 4 threads, faults injected at random through a
   FaultProxy; counts lost, duplicated and stuck jobs, and memory growth.
@@ -296,6 +297,14 @@ def idle_run(server, warmup, seconds):
             "requests_per_second": requests / seconds, "cpu_percent": 100 * cpu / seconds}
 
 
+def median_run(runs):
+    """The run of median throughput (one machine's noise, not the code's)."""
+    ranked = sorted(runs, key=lambda run: run["jobs_per_second"])
+    median = dict(ranked[len(ranked) // 2])
+    median["runs_jobs_per_second"] = [run["jobs_per_second"] for run in runs]
+    return median
+
+
 def percentile(values, fraction):
     values = sorted(values)
     if not values:
@@ -440,9 +449,10 @@ TARGETS = {
 SIZES = {
     False: dict(jobs=1000, capacity_seconds=10, idle_warmup=10, idle_seconds=30,
                 latency_samples=20, busy_jobs=1000, depths=(100, 1000, 10000),
-                memory_jobs=10000),
+                depth_runs=3, memory_jobs=10000),
     True: dict(jobs=100, capacity_seconds=2, idle_warmup=1, idle_seconds=2,
-               latency_samples=1, busy_jobs=100, depths=(50, 100, 200), memory_jobs=300),
+               latency_samples=1, busy_jobs=100, depths=(50, 100, 200), depth_runs=1,
+               memory_jobs=300),
 }
 
 
@@ -469,7 +479,9 @@ def run_generation(server, quick, soak):
     figures["latency_busy"] = busy_latency_run(server, size["busy_jobs"])
     depths = size["depths"]
     print("[%s] scale over queue depths %s" % (generation, ", ".join(map(str, depths))))
-    figures["scale"] = [throughput_run(server, depth, 1) for depth in depths]
+    figures["scale"] = [median_run([throughput_run(server, depth, 1)
+                                    for _ in range(size["depth_runs"])])
+                        for depth in depths]
     print("[%s] memory over %d jobs" % (generation, size["memory_jobs"]))
     figures["memory"] = memory_run(server, size["memory_jobs"])
     if soak:
