@@ -3,14 +3,12 @@
 Quirks 10, 11, 12, 20, 21. Check-ins are verified with the ManualClock: a service
 that checked in ``t`` seconds ago has timed out or not depending on ``t``.
 """
-import datetime
-import json
 
 import pytest
 
 from topchef_conformance import (
     DESERIALIZATION_ERROR, INVALID_INPUT_TYPE, NOT_A_BOOLEAN, NOT_A_PERIOD, NOT_A_STRING,
-    NOT_A_UUID, NOT_NULL, NOT_UUID_ERROR, SERVICE_NOT_FOUND, START, UNKNOWN_UUID,
+    NOT_A_UUID, NOT_NULL, SERVICE_NOT_FOUND, START, UNKNOWN_UUID, assert_not_a_uuid_2017,
     assert_single_error_2017, deserialization_detail, errors_2017, html_body, iso_to_epoch,
     json_body)
 
@@ -164,8 +162,7 @@ def test_a_2017_heartbeat_does_not_change_availability(topchef_2017):
 
 
 def test_a_2017_heartbeat_for_a_non_uuid_is_a_not_uuid_error(topchef_2017):
-    assert_single_error_2017(topchef_2017.patch("/services/" + NOT_A_UUID), 404, NOT_UUID_ERROR,
-                             "The string %s could not be converted to a UUID" % NOT_A_UUID)
+    assert_not_a_uuid_2017(topchef_2017.patch("/services/" + NOT_A_UUID))
 
 
 def test_a_2017_heartbeat_for_an_unknown_service_is_a_service_not_found(topchef_2017):

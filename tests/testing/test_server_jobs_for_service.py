@@ -4,8 +4,8 @@ import six
 
 from topchef_conformance import (
     DEFAULT_REGISTRATION_SCHEMA, DESERIALIZATION_ERROR, INVALID_INPUT_TYPE, MISSING,
-    NOT_A_MAPPING, NOT_A_UUID, NOT_NULL, NOT_UUID_ERROR, SCHEMA_VALIDATION_ERROR,
-    SERVICE_NOT_FOUND, START, UNKNOWN_UUID, assert_single_error_2017, assert_timestamp,
+    NOT_A_MAPPING, NOT_A_UUID, NOT_NULL, SCHEMA_VALIDATION_ERROR, SERVICE_NOT_FOUND, START,
+    UNKNOWN_UUID, assert_not_a_uuid_2017, assert_single_error_2017, assert_timestamp,
     assert_uuid, deserialization_detail, errors_2017, html_body, json_body, schema_detail,
     uuid_version)
 
@@ -107,8 +107,7 @@ def test_listing_jobs_of_a_non_uuid_is_a_500_page_in_2016_and_a_not_uuid_error_i
     if topchef.generation == "2016":
         html_body(response, 500)
     else:
-        assert_single_error_2017(response, 404, NOT_UUID_ERROR,
-                                 "The string %s could not be converted to a UUID" % NOT_A_UUID)
+        assert_not_a_uuid_2017(response)
 
 
 # --- submission: success ------------------------------------------------------------------
@@ -327,8 +326,7 @@ def test_submitting_to_an_unknown_service_is_a_service_not_found_in_2017(topchef
 
 def test_submitting_to_a_non_uuid_is_a_not_uuid_error_in_2017(topchef_2017):
     response = submit(topchef_2017, NOT_A_UUID, {"parameters": {"value": 1}})
-    assert_single_error_2017(response, 404, NOT_UUID_ERROR,
-                             "The string %s could not be converted to a UUID" % NOT_A_UUID)
+    assert_not_a_uuid_2017(response)
 
 
 def test_the_default_schema_accepts_the_default_parameters(topchef):

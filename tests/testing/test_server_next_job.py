@@ -1,8 +1,8 @@
 """Next job: 2016 GET /jobs/<id>/next (spec 2.5; quirks 2, 3) and
 2017 GET /services/<id>/jobs/next (spec 3.4; quirk 19)."""
 from topchef_conformance import (
-    NOT_A_UUID, NOT_UUID_ERROR, SERVICE_NOT_FOUND, UNKNOWN_UUID, allowed_methods,
-    assert_empty_html_204, assert_single_error_2017, empty_body, html_body, json_body)
+    NOT_A_UUID, SERVICE_NOT_FOUND, UNKNOWN_UUID, allowed_methods, assert_empty_html_204,
+    assert_not_a_uuid_2017, assert_single_error_2017, empty_body, html_body, json_body)
 
 
 def submit_spaced(topchef, service_id, count):
@@ -151,8 +151,7 @@ def test_2017_next_keeps_submission_order_among_equal_timestamps(clocked_topchef
 
 
 def test_2017_next_of_a_non_uuid_is_a_not_uuid_error(topchef_2017):
-    assert_single_error_2017(next_of(topchef_2017, NOT_A_UUID), 404, NOT_UUID_ERROR,
-                             "The string %s could not be converted to a UUID" % NOT_A_UUID)
+    assert_not_a_uuid_2017(next_of(topchef_2017, NOT_A_UUID))
 
 
 def test_2017_next_of_an_unknown_service_is_a_service_not_found(topchef_2017):

@@ -1,7 +1,7 @@
 """GET /services/<id>/queue (spec 2.5 and 3.4; quirks 8, 18, 19)."""
 from topchef_conformance import (
-    NOT_A_UUID, NOT_UUID_ERROR, SERVICE_NOT_FOUND, UNKNOWN_UUID, assert_empty_html_204,
-    assert_single_error_2017, json_body)
+    NOT_A_UUID, SERVICE_NOT_FOUND, UNKNOWN_UUID, assert_empty_html_204,
+    assert_not_a_uuid_2017, assert_single_error_2017, json_body)
 
 
 def queue_of(topchef, service_id):
@@ -114,8 +114,7 @@ def test_the_queue_of_a_non_uuid_is_a_404(topchef):
         assert json_body(response, 404) == {
             "errors": "Could not parse job_id=%s as a UUID" % NOT_A_UUID}
     else:
-        assert_single_error_2017(response, 404, NOT_UUID_ERROR,
-                                 "The string %s could not be converted to a UUID" % NOT_A_UUID)
+        assert_not_a_uuid_2017(response)
 
 
 def test_the_queue_of_an_unknown_service_is_a_404(topchef):

@@ -2,9 +2,9 @@
 import pytest
 
 from topchef_conformance import (
-    DEFAULT_REGISTRATION_SCHEMA, DEFAULT_RESULT_SCHEMA, NOT_A_UUID, NOT_UUID_ERROR,
-    SERVICE_NOT_FOUND, UNKNOWN_UUID, assert_single_error_2017, assert_timestamp, html_body,
-    json_body)
+    DEFAULT_REGISTRATION_SCHEMA, DEFAULT_RESULT_SCHEMA, NOT_A_UUID, SERVICE_NOT_FOUND,
+    UNKNOWN_UUID, assert_not_a_uuid_2017, assert_single_error_2017, assert_timestamp,
+    html_body, json_body)
 
 DETAIL_KEYS_2016 = {"description", "has_timed_out", "id", "job_registration_schema",
                     "job_result_schema", "name", "url"}
@@ -73,8 +73,7 @@ def test_an_unknown_service_detail_is_a_500_html_page_in_2016(topchef_2016):
 
 def test_a_non_uuid_service_id_is_a_not_uuid_error_in_2017(topchef_2017):
     response = topchef_2017.get("/services/" + NOT_A_UUID)
-    assert_single_error_2017(response, 404, NOT_UUID_ERROR,
-                             "The string %s could not be converted to a UUID" % NOT_A_UUID)
+    assert_not_a_uuid_2017(response)
 
 
 def test_an_unknown_service_detail_is_a_service_not_found_in_2017(topchef_2017):
@@ -85,16 +84,17 @@ def test_an_unknown_service_detail_is_a_service_not_found_in_2017(topchef_2017):
 
 # --- has_timed_out with a ManualClock -----------------------------------------------------
 
-def test_a_2016_service_has_not_timed_out_just_before_30_seconds(clocked_topchef_2016):
-    service_id = clocked_topchef_2016.register_service()
-    clocked_topchef_2016.clock.advance(29.5)
-    assert clocked_topchef_2016.timed_out(service_id) is False
-
-
-def test_a_2016_service_has_timed_out_at_exactly_30_seconds(clocked_topchef_2016):
-    service_id = clocked_topchef_2016.register_service()
-    clocked_topchef_2016.clock.advance(30)
-    assert clocked_topchef_2016.timed_out(service_id) is True
+@pytest.mark.parametrize("generation, seconds, timed_out", [
+    ("2016", 29.5, False),  # 2016: has timed out at 30 s and after (>=)
+    ("2016", 30, True),
+    ("2017", 30, False),    # 2017: only after its timeout, 30 s by default (>)
+    ("2017", 30.5, True),
+])
+def test_has_timed_out_counts_from_the_last_check_in(generation, seconds, timed_out, request):
+    topchef = request.getfixturevalue("clocked_topchef_" + generation)
+    service_id = topchef.register_service()
+    topchef.clock.advance(seconds)
+    assert topchef.timed_out(service_id) is timed_out
 
 
 def test_the_2016_list_reports_has_timed_out_too(clocked_topchef_2016):
@@ -102,18 +102,6 @@ def test_the_2016_list_reports_has_timed_out_too(clocked_topchef_2016):
     clocked_topchef_2016.clock.advance(30)
     items = json_body(clocked_topchef_2016.get("/services"), 200)["data"]
     assert [(item["id"], item["has_timed_out"]) for item in items] == [(service_id, True)]
-
-
-def test_a_2017_service_has_not_timed_out_at_exactly_its_timeout(clocked_topchef_2017):
-    service_id = clocked_topchef_2017.register_service()
-    clocked_topchef_2017.clock.advance(30)
-    assert clocked_topchef_2017.timed_out(service_id) is False
-
-
-def test_a_2017_service_has_timed_out_just_after_its_timeout(clocked_topchef_2017):
-    service_id = clocked_topchef_2017.register_service()
-    clocked_topchef_2017.clock.advance(30.5)
-    assert clocked_topchef_2017.timed_out(service_id) is True
 
 
 def test_a_2017_service_times_out_after_a_timeout_set_by_patch(clocked_topchef_2017):

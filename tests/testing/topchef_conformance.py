@@ -152,6 +152,12 @@ def assert_single_error_2017(response, status, title, detail):
     assert details == [detail]
 
 
+def assert_not_a_uuid_2017(response):
+    """The 2017 404 for an id that is not a UUID (here always ``NOT_A_UUID``)."""
+    assert_single_error_2017(response, 404, NOT_UUID_ERROR,
+                             "The string %s could not be converted to a UUID" % NOT_A_UUID)
+
+
 def assert_uuid(value, version):
     assert isinstance(value, six.string_types), value
     assert _CANONICAL_UUID.match(value), value
