@@ -26,14 +26,21 @@ Definitions (the same in the table):
   with an empty queue, measured after it has been idle for a while.
 - pickup latency, idle: submission (POST answered) to claim (run() starts,
   one request after the WORKING update) for a job submitted to an idle worker
-  at default settings, at a random moment. Busy: the dead time a worker adds
+  at default settings, at moments spread evenly over its poll interval
+  (percentiles interpolated). Busy: the dead time a worker adds
   between jobs while it works through a queue: claim time of a job minus the
   later of its submission and the end of the previous job on that thread.
 - scale: jobs/s at several queue depths (the median of three runs each);
   memory: the worker process's
   resident memory before and after 10,000 jobs (after a collection).
-- soak: 10,000 jobs, 4 threads, faults injected at random through a
-  FaultProxy; counts lost, duplicated and stuck jobs, and memory growth.
+- soak: 10,000 jobs, 4 threads, through a FaultProxy in a process of its
+  own that every 0.05-0.3 s arms a random fault (reset before or after
+  forwarding, 0.2 s delay, HTML 503, empty 200, truncated body) for the next
+  1-3 matching requests within 0.1-1 s, and now and then goes down for
+  0.2-1.5 s. When every job has run (or after 10 minutes) the faults stop
+  and the worker has 2 minutes to drain the queue. Lost: still queued after
+  that; stuck: still WORKING after the graceful stop; duplicated: run more
+  than once. Memory growth: the worker process's resident memory.
 """
 from __future__ import division, print_function
 
@@ -78,26 +85,36 @@ def _serve(generation, pipe):
             return
 
 
-class ServerProcess(object):
-    """A local server in a process of its own (spawned: no inherited threads)."""
+class ChildProcess(object):
+    """A spawned process (no inherited threads) that ``target`` runs,
+    driven by commands on a pipe; the first thing it sends is its URL."""
 
-    def __init__(self, generation):
+    def __init__(self, target, *args):
         context = multiprocessing.get_context("spawn")
         self._pipe, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(generation, child))
+        self._process = context.Process(target=target, args=args + (child,))
         self._process.daemon = True
         self._process.start()
         self.url = self._pipe.recv()
-        self.generation = generation
 
-    def request_count(self):
-        self._pipe.send("count")
+    def ask(self, command):
+        self._pipe.send(command)
         return self._pipe.recv()
 
     def stop(self):
-        self._pipe.send("stop")
-        self._pipe.recv()
+        self.ask("stop")
         self._process.join(10)
+
+
+class ServerProcess(ChildProcess):
+    """A local server in a process of its own."""
+
+    def __init__(self, generation):
+        ChildProcess.__init__(self, _serve, generation)
+        self.generation = generation
+
+    def request_count(self):
+        return self.ask("count")
 
 
 class RemoteServer(object):
@@ -306,34 +323,56 @@ def median_run(runs):
 
 
 def percentile(values, fraction):
+    """The ``fraction`` percentile, interpolated between the nearest two values."""
     values = sorted(values)
     if not values:
         return float("nan")
-    return values[min(len(values) - 1, int(round(fraction * (len(values) - 1))))]
+    position = fraction * (len(values) - 1)
+    below = int(position)
+    above = min(below + 1, len(values) - 1)
+    return values[below] + (values[above] - values[below]) * (position - below)
+
+
+def _poll_seen(worker, polls):
+    """Wait until the worker has begun a poll after its ``polls``-th; return (when, count)."""
+    while worker.stats.polls == polls:
+        time.sleep(0.0005)
+    return monotonic(), worker.stats.polls
 
 
 def idle_latency_run(server, samples):
     """Pickup latency of jobs submitted to an idle worker at default settings.
 
     Each job comes once the worker has been idle long enough for its poll
-    interval to reach the cap, at a random moment of that interval.
+    interval to reach the cap. A job arriving at a random moment of that
+    interval waits for the rest of it; rather than draw the moments at
+    random (20 random draws leave the median a couple of hundred ms to
+    chance), the jobs arrive at moments spread evenly over the interval, in
+    random order, so the percentiles are those of a uniform arrival.
     """
     worker = _register(server, Timed)
-    idle = worker._jobs._idle
-    schedule, pause = 0.0, idle.first
-    while pause < idle.cap:
-        schedule += pause
-        pause *= 2
+    cap = worker._jobs._idle.cap
+    phases = [(k + 0.5) / samples for k in range(samples)]
+    random.shuffle(phases)
     worker.start(handle_sigterm=False)
     latencies = []
-    for n in range(samples):
-        time.sleep(schedule + idle.cap + random.uniform(0, idle.cap))
+    polls = 0
+    for n, phase in enumerate(phases):
+        # Two polls a whole cap apart: the worker is at its idle pace.
+        last, polls = _poll_seen(worker, polls)
+        while True:
+            seen, polls = _poll_seen(worker, polls)
+            if seen - last >= 0.9 * cap:
+                break
+            last = seen
+        time.sleep(max(0.0, seen + phase * cap - monotonic()))
         submitted = _submit(server, worker.id, 1, first=n)[n]
         _wait_finished(worker, n + 1, timeout=30)
         latencies.append(worker.claims[n][0] - submitted)
+        polls = worker.stats.polls
     worker.stop(timeout=30)
     worker.connection.close()
-    return {"samples": samples, "poll_interval": idle.cap,
+    return {"samples": samples, "poll_interval": cap,
             "p50_ms": 1000 * percentile(latencies, 0.5),
             "p95_ms": 1000 * percentile(latencies, 0.95)}
 
@@ -371,10 +410,69 @@ def memory_run(server, jobs):
 
 # The soak run
 
-def soak_run(server, jobs, threads):
-    """Many jobs with faults injected at random; count lost, doubled and stuck jobs."""
-    from topchef_client.testing import Delay, FaultProxy, Reset, Respond, Truncate
+def _inject_faults(upstream, pipe):
+    """Child process: a FaultProxy to ``upstream`` that breaks requests at random.
 
+    It runs apart from the worker so that the worker's memory figure is its own.
+    Commands on ``pipe``: "calm" ends the faults and answers with their
+    figures; "stop" closes the proxy.
+    """
+    from topchef_client.testing import Delay, FaultProxy, Reset, Respond, Truncate
+    faults = [lambda: Reset(), lambda: Reset(after_forwarding=True), lambda: Delay(0.2),
+              lambda: Respond(503, b"<html>busy</html>", content_type="text/html"),
+              lambda: Respond(200, b"", content_type="application/json"),
+              lambda: Truncate(40)]
+    rules = []
+    outages = [0]
+    calm = threading.Event()
+
+    def inject():
+        # Each fault lasts a moment, so that faults aimed at a method the
+        # worker rarely uses (or never: PUT on 2017) do not pile up.
+        while not calm.wait(random.uniform(0.05, 0.3)):
+            rules.append(proxy.add_rule(
+                random.choice(faults)(), method=random.choice([None, "GET", "PATCH", "PUT"]),
+                times=random.randint(1, 3), seconds=random.uniform(0.1, 1.0)))
+            if random.random() < 0.02:
+                outages[0] += 1
+                proxy.go_down()
+                calm.wait(random.uniform(0.2, 1.5))
+                proxy.come_up()
+
+    with FaultProxy(upstream, max_recorded=0) as proxy:
+        injector = threading.Thread(target=inject)
+        injector.start()
+        pipe.send(proxy.url)
+        pipe.recv()  # "calm"
+        calm.set()
+        injector.join()
+        proxy.clear_rules()
+        proxy.come_up()
+        pipe.send({"requests": proxy.request_count, "outages": outages[0],
+                   "faulty_requests": sum(rule.hits for rule in rules)})
+        pipe.recv()  # "stop"
+    pipe.send("stopped")
+
+
+class FaultyRoute(ChildProcess):
+    """A fault-injecting proxy to ``upstream``, in a process of its own."""
+
+    def __init__(self, upstream):
+        ChildProcess.__init__(self, _inject_faults, upstream)
+
+    def calm(self):
+        """End the faults; return how many there were."""
+        return self.ask("calm")
+
+
+def soak_run(server, jobs, threads, fault_seconds=600, drain_seconds=120):
+    """Many jobs with faults injected at random; count lost, doubled and stuck jobs.
+
+    Faults are injected until every job has run or ``fault_seconds`` have
+    passed; the worker then has ``drain_seconds`` without faults to finish.
+    A job still queued after that is lost; one still WORKING after the
+    graceful stop is stuck; one run more than once is duplicated.
+    """
     class Counting(Client):
         def __init__(self, *args, **kwargs):
             Client.__init__(self, *args, **kwargs)
@@ -386,56 +484,48 @@ def soak_run(server, jobs, threads):
                 self.runs[parameters["n"]] += 1
             return {}
 
-    faults = [lambda: Reset(), lambda: Reset(after_forwarding=True), lambda: Delay(0.2),
-              lambda: Respond(503, b"<html>busy</html>", content_type="text/html"),
-              lambda: Respond(200, b"", content_type="application/json"),
-              lambda: Truncate(40)]
-    with FaultProxy(server.url) as proxy:
-        worker = Counting.register_service(proxy.url, "soak", "soak", REGISTRATION_SCHEMA,
-                                           ANY_OBJECT, threads=threads, poll_interval=0.05,
-                                           failure_backoff=0.05, max_failure_backoff=1.0,
-                                           request_timeout=(2.0, 1.0))
-        _submit(server, worker.id, jobs)
+    def finished():
+        return len(worker.runs) >= jobs and not worker._jobs.in_flight()
+
+    with TopChef(server.url) as topchef:
+        service = topchef.register_service("soak", "soak", REGISTRATION_SCHEMA, ANY_OBJECT)
+    _submit(server, service.id, jobs)
+    route = FaultyRoute(server.url)
+    try:
+        worker = Counting(route.url, service.id, threads=threads, poll_interval=0.05,
+                          failure_backoff=0.05, max_failure_backoff=1.0,
+                          request_timeout=(2.0, 1.0))
         gc.collect()
         before = resident_megabytes()
-        stop = threading.Event()
-
-        def inject():
-            while not stop.wait(random.uniform(0.05, 0.3)):
-                proxy.add_rule(random.choice(faults)(),
-                               method=random.choice([None, "GET", "PATCH", "PUT"]),
-                               times=random.randint(1, 3))
-                if random.random() < 0.02:
-                    proxy.go_down()
-                    stop.wait(random.uniform(0.2, 1.5))
-                    proxy.come_up()
-
-        injector = threading.Thread(target=inject)
-        injector.start()
         started = monotonic()
         worker.start(handle_sigterm=False)
-        deadline = monotonic() + 1800
-        with TopChef(server.url) as topchef:
-            while monotonic() < deadline:
-                time.sleep(1.0)
-                if len(worker.runs) >= jobs and not worker._jobs.in_flight():
-                    break
-            stop.set()
-            injector.join()
-            proxy.clear_rules()
-            worker.stop(timeout=60)
-            elapsed = monotonic() - started
-            gc.collect()
-            after = resident_megabytes()
-            final = topchef.jobs(worker.id)
+        deadline = started + fault_seconds
+        while monotonic() < deadline and not finished():
+            time.sleep(0.5)
+        faults = route.calm()
+        faulty_seconds = monotonic() - started
+        # Faults over, the worker gets a fault-free while to drain the queue:
+        # what is still queued after it was never picked up again (lost).
+        deadline = monotonic() + drain_seconds
+        while monotonic() < deadline and not finished():
+            time.sleep(0.5)
+        worker.stop(timeout=60)
+        elapsed = monotonic() - started
+        gc.collect()
+        after = resident_megabytes()
+    finally:
+        route.stop()
+    with TopChef(server.url) as topchef:
+        final = topchef.jobs(service.id)
     statuses = collections.Counter(job.status for job in final)
-    return {"jobs": jobs, "threads": threads, "seconds": elapsed,
-            "lost": sum(1 for job in final if job.status == "REGISTERED"),
-            "duplicated": sum(1 for count in worker.runs.values() if count > 1),
-            "stuck": statuses.get("WORKING", 0), "statuses": dict(statuses),
-            "faults_injected": proxy.request_count and sum(
-                1 for record in proxy.requests if record.fault),
-            "memory_growth_mb": after - before}
+    figures = {"jobs": jobs, "threads": threads, "seconds": elapsed,
+               "seconds_with_faults": faulty_seconds,
+               "lost": sum(1 for job in final if job.status == "REGISTERED"),
+               "duplicated": sum(1 for count in worker.runs.values() if count > 1),
+               "stuck": statuses.get("WORKING", 0), "statuses": dict(statuses),
+               "memory_growth_mb": after - before}
+    figures.update(faults)
+    return figures
 
 
 # Driving and printing
@@ -540,6 +630,9 @@ def print_table(results):
     if all("soak" in f for f in by_generation):
         row("soak lost/duplicated/stuck", *each(lambda f: "%d / %d / %d (target 0/0/0)" % (
             f["soak"]["lost"], f["soak"]["duplicated"], f["soak"]["stuck"])))
+        row("  faulty requests, outages", *each(lambda f: "%d of %d, %d outages in %.0f s" % (
+            f["soak"]["faulty_requests"], f["soak"]["requests"], f["soak"]["outages"],
+            f["soak"]["seconds_with_faults"])))
         row("soak memory growth", *each(lambda f: "%.2f MB" % f["soak"]["memory_growth_mb"]))
     widths = [max(len(r[column]) for r in rows) for column in range(len(rows[0]))]
     print()
