@@ -30,9 +30,9 @@ Definitions (the same in the table):
   (percentiles interpolated). Busy: the dead time a worker adds
   between jobs while it works through a queue: claim time of a job minus the
   later of its submission and the end of the previous job on that thread.
-- scale: jobs/s at several queue depths (the median of three runs each);
-  memory: the worker process's
-  resident memory before and after 10,000 jobs (after a collection).
+- scale: jobs/s at several queue depths (the median of three rounds over
+  the depths); memory: the worker process's resident memory before and
+  after 10,000 jobs (after a collection).
 - soak: 10,000 jobs, 4 threads, through a FaultProxy in a process of its
   own that every 0.05-0.3 s arms a random fault (reset before or after
   forwarding, 0.2 s delay, HTML 503, empty 200, truncated body) for the next
@@ -569,9 +569,11 @@ def run_generation(server, quick, soak):
     figures["latency_busy"] = busy_latency_run(server, size["busy_jobs"])
     depths = size["depths"]
     print("[%s] scale over queue depths %s" % (generation, ", ".join(map(str, depths))))
-    figures["scale"] = [median_run([throughput_run(server, depth, 1)
-                                    for _ in range(size["depth_runs"])])
-                        for depth in depths]
+    # Rounds over all depths, not runs of one depth after another: the
+    # machine's speed drifts, and the drift must not pass for a trend.
+    rounds = [[throughput_run(server, depth, 1) for depth in depths]
+              for _ in range(size["depth_runs"])]
+    figures["scale"] = [median_run(runs) for runs in zip(*rounds)]
     print("[%s] memory over %d jobs" % (generation, size["memory_jobs"]))
     figures["memory"] = memory_run(server, size["memory_jobs"])
     if soak:
