@@ -7,7 +7,7 @@ import argparse
 import logging
 import signal
 import sys
-import threading
+import time
 
 from topchef_client.compat import flush_print
 from topchef_client.testing.server import LocalServer
@@ -41,10 +41,12 @@ def main(argv=None):
     server = LocalServer(generation=arguments.generation, db=arguments.db,
                          host=arguments.host, port=arguments.port,
                          quirks=arguments.quirks)
-    stop = threading.Event()
+    signals = []
 
     def request_stop(signum, frame):
-        stop.set()
+        # Only a list append: Event.set() here could deadlock on the lock
+        # that the interrupted main thread may be holding inside wait().
+        signals.append(signum)
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
@@ -58,9 +60,9 @@ def main(argv=None):
             arguments.host, arguments.port, error))
         return 2
     flush_print(server.url)
-    # Wait in slices: a bare wait() would not let Python 2.7 run the handlers.
-    while not stop.wait(0.2):
-        pass
+    # Sleep in slices: the handlers run between them on every Python.
+    while not signals:
+        time.sleep(0.2)
     server.stop()
     return 0
 
