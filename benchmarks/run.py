@@ -222,13 +222,21 @@ def _register(server, worker_class=NoOp, **options):
     return worker
 
 
-def _wait_finished(worker, count, timeout):
+def _wait_for(condition, timeout, step):
+    """Check ``condition`` every ``step`` seconds until it holds; return whether it did."""
     deadline = monotonic() + timeout
-    while worker.stats.jobs_completed + worker.stats.jobs_failed < count:
+    while not condition():
         if monotonic() > deadline:
-            raise RuntimeError("only %d of %d jobs done in %s s" % (
-                worker.stats.jobs_completed, count, timeout))
-        time.sleep(0.002)
+            return False
+        time.sleep(step)
+    return True
+
+
+def _wait_finished(worker, count, timeout):
+    if not _wait_for(lambda: worker.stats.jobs_completed + worker.stats.jobs_failed >= count,
+                     timeout, step=0.002):
+        raise RuntimeError("only %d of %d jobs done in %s s" % (
+            worker.stats.jobs_completed, count, timeout))
 
 
 def cpu_seconds():
@@ -499,16 +507,12 @@ def soak_run(server, jobs, threads, fault_seconds=600, drain_seconds=120):
         before = resident_megabytes()
         started = monotonic()
         worker.start(handle_sigterm=False)
-        deadline = started + fault_seconds
-        while monotonic() < deadline and not finished():
-            time.sleep(0.5)
+        _wait_for(finished, fault_seconds, step=0.5)
         faults = route.calm()
         faulty_seconds = monotonic() - started
         # Faults over, the worker gets a fault-free while to drain the queue:
         # what is still queued after it was never picked up again (lost).
-        deadline = monotonic() + drain_seconds
-        while monotonic() < deadline and not finished():
-            time.sleep(0.5)
+        _wait_for(finished, drain_seconds, step=0.5)
         worker.stop(timeout=60)
         elapsed = monotonic() - started
         gc.collect()

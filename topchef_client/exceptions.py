@@ -28,7 +28,6 @@ if MYPY:  # type annotations, in comments that Python 2.7 can read
     from typing import Any, Iterable, Optional  # noqa: F401
 
 
-
 # On Python 2, str() gives the message as UTF-8 bytes (a body excerpt may not
 # be ASCII) and unicode() gives it as text.
 @six.python_2_unicode_compatible

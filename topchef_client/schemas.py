@@ -15,7 +15,6 @@ if MYPY:  # type annotations, in comments that Python 2.7 can read
     from typing import Any, Dict, Iterable, List, Union  # noqa: F401
 
 
-
 def describe_path(path):
     # type: (Iterable[Union[str, int]]) -> str
     """``["items", 0, "x"]`` -> ``"items[0].x"``; the top level is ``"(top level)"``."""

@@ -2,11 +2,11 @@
 import logging
 
 from topchef_client.compat import local_datetime, utc_datetime
+from topchef_client.testing.web import HTTPException, html_error
 
 MYPY = False
 if MYPY:  # type annotations, in comments that Python 2.7 can read
     from typing import Optional  # noqa: F401
-from topchef_client.testing.web import HTTPException, html_error
 
 log = logging.getLogger(__name__)
 
