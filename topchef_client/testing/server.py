@@ -18,6 +18,7 @@ import threading
 
 from six.moves import BaseHTTPServer, socketserver
 
+from topchef_client.compat import monotonic
 from topchef_client.testing.clock import SystemClock
 from topchef_client.testing.generation2016 import Generation2016
 from topchef_client.testing.generation2017 import Generation2017
@@ -127,8 +128,19 @@ class _HTTPServer(socketserver.ThreadingMixIn, BaseHTTPServer.HTTPServer):
     def __init__(self, address, owner):
         self.owner = owner
         self.connections = set()
+        self.handler_threads = set()
         self.connections_lock = threading.Lock()
         BaseHTTPServer.HTTPServer.__init__(self, address, _RequestHandler)
+
+    def process_request_thread(self, request, client_address):
+        current = threading.current_thread()
+        with self.connections_lock:
+            self.handler_threads.add(current)
+        try:
+            socketserver.ThreadingMixIn.process_request_thread(self, request, client_address)
+        finally:
+            with self.connections_lock:
+                self.handler_threads.discard(current)
 
     def finish_request(self, request, client_address):
         with self.connections_lock:
@@ -147,14 +159,23 @@ class _HTTPServer(socketserver.ThreadingMixIn, BaseHTTPServer.HTTPServer):
         except Exception:
             pass  # at interpreter exit Python 2 may already have emptied the module
 
-    def close_connections(self):
+    def close_connections(self, timeout):
+        """Shut every open connection down and wait up to ``timeout`` for its thread.
+
+        Waiting matters at interpreter exit: a handler thread still running
+        then finds the modules it needs already emptied (Python 2).
+        """
         with self.connections_lock:
             connections = list(self.connections)
+            threads = list(self.handler_threads - {threading.current_thread()})
         for connection in connections:
             try:
                 connection.shutdown(socket.SHUT_RDWR)
             except socket.error:
                 pass
+        deadline = monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - monotonic()))
 
 
 class LocalServer(object):
@@ -234,7 +255,7 @@ class LocalServer(object):
             return
         httpd.shutdown()
         httpd.server_close()
-        httpd.close_connections()
+        httpd.close_connections(timeout=5)
         self._thread.join(5)
         self.application.storage.close()
 
