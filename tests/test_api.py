@@ -104,26 +104,26 @@ def test_tls_certificates_are_verified_by_default(monkeypatch):
     for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         monkeypatch.delenv(name, raising=False)
     connection = Connection("https://topchef.example.org")
-    assert connection._session.verify is True
+    assert connection.transport.session.verify is True
 
 
 def test_a_ca_bundle_named_in_the_environment_is_used_for_verification(monkeypatch):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/bundle.pem")
     connection = Connection("https://topchef.example.org")
-    assert connection._session.verify == "/etc/ssl/certs/bundle.pem"
+    assert connection.transport.session.verify == "/etc/ssl/certs/bundle.pem"
 
 
 def test_an_explicit_verify_false_is_not_overridden_by_the_environment(monkeypatch):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/bundle.pem")
     connection = Connection("https://topchef.example.org", verify=False)
-    assert connection._session.verify is False
+    assert connection.transport.session.verify is False
 
 
 def test_verify_and_a_client_certificate_are_handed_to_the_session():
     connection = Connection("https://topchef.example.org", verify="/etc/ca.pem",
                             cert=("/etc/client.pem", "/etc/client.key"))
-    assert connection._session.verify == "/etc/ca.pem"
-    assert connection._session.cert == ("/etc/client.pem", "/etc/client.key")
+    assert connection.transport.session.verify == "/etc/ca.pem"
+    assert connection.transport.session.cert == ("/etc/client.pem", "/etc/client.key")
 
 
 def test_every_request_gets_a_finite_timeout_by_default():
@@ -260,7 +260,7 @@ def test_closing_a_connection_closes_the_session_it_made(monkeypatch):
     monkeypatch.setattr(requests.Session, "close", lambda session: closed.append(session))
     with Connection("http://localhost:5000") as connection:
         pass
-    assert closed == [connection._session]
+    assert closed == [connection.transport.session]
 
 
 # --- the server generation ---------------------------------------------------------------
@@ -375,15 +375,16 @@ def test_a_2016_server_ignores_a_timeout_with_a_warning(connection, caplog):
     service = connection.register_service("Slow", "slow", ADD_ONE_REGISTRATION_SCHEMA,
                                           timeout=90)
     assert service.timeout == 30
-    assert any("timeout=90 is ignored" in record.getMessage()
+    assert any("service_timeout=90 is ignored" in record.getMessage()
                for record in caplog.records if record.levelno == logging.WARNING)
 
 
 @pytest.mark.parametrize("timeout", [0, -5, 1.5, True, "30"])
 def test_a_timeout_that_is_not_a_positive_whole_number_is_refused_before_any_request(
         connection, server, timeout):
-    with pytest.raises(ValueError) as caught:
-        connection.register_service("Bad", "bad", ADD_ONE_REGISTRATION_SCHEMA, timeout=timeout)
+    with pytest.raises((TypeError, ValueError)) as caught:
+        connection.register_service("Bad", "bad", ADD_ONE_REGISTRATION_SCHEMA,
+                                    service_timeout=timeout)
     assert "timeout" in str(caught.value)
     assert server.request_count == 0
 

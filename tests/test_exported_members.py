@@ -39,8 +39,8 @@ def test_every_name_in_all_is_the_object_from_its_home_module():
 
 
 def test_every_public_attribute_that_is_not_a_module_is_in_all():
-    public = set(name for name, value in vars(topchef_client).items()
-                 if not name.startswith("_") and not inspect.ismodule(value))
+    public = set(name for name in dir(topchef_client) if not name.startswith("_") and
+                 not inspect.ismodule(getattr(topchef_client, name)))
     assert public == set(topchef_client.__all__)
 
 

@@ -47,7 +47,7 @@ def test_topchef_hands_its_options_to_its_connection():
     topchef = TopChef("http://localhost:5000/", timeout=(1, 2), verify=False)
     assert (topchef.connection.address, topchef.connection.timeout) == (
         "http://localhost:5000", (1, 2))
-    assert topchef.connection._session.verify is False
+    assert topchef.connection.transport.session.verify is False
 
 
 def test_topchef_uses_a_given_connection(server):

@@ -245,10 +245,7 @@ def _heartbeat_state(service):
 
 def list_services(arguments):
     with _topchef(arguments) as topchef:
-        services = topchef.services()
-        if services and services[0].has_timed_out is None:
-            # A 2017 list has no heartbeat state: ask each service.
-            services = [topchef.service(service.id) for service in services]
+        services = topchef.connection.list_services(with_state=True)
         if arguments.json:
             _print_json([_service_document(service) for service in services])
         elif not services:

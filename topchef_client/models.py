@@ -1,9 +1,16 @@
 """Services and jobs as the library hands them out, whatever the server generation."""
+import uuid
+
+import six
+
 from topchef_client.compat import parse_timestamp
+from topchef_client.exceptions import ServiceNotFound
+from topchef_client.options import describe
 
 MYPY = False
 if MYPY:  # type annotations, in comments that Python 2.7 can read
-    from typing import Any, Dict, Optional, Tuple  # noqa: F401
+    from typing import Any, Dict, Optional, Tuple, Type  # noqa: F401
+    from topchef_client.exceptions import NotFound  # noqa: F401
 
 
 # A job starts REGISTERED; a worker sets it WORKING, then COMPLETED or (on a
@@ -128,3 +135,23 @@ class Job(_Model):
         # type: () -> bool
         """Whether the job has ended, successfully or not."""
         return self.status in (COMPLETED, ERROR)
+
+
+def canonical_id(value, not_found):
+    # type: (Any, Type[NotFound]) -> str
+    """The canonical text of a service or job id.
+
+    Both servers only ever mint UUIDs, so anything else cannot exist; saying
+    so here saves a request, and the 500 that a 2016 server answers for such
+    ids (docs/server-api.rst quirk non-uuid-service-jobs-500).
+
+    :param not_found: the exception to raise, ``ServiceNotFound`` or ``JobNotFound``.
+    """
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    try:
+        return str(uuid.UUID(six.text_type(value)))
+    except (ValueError, TypeError):
+        raise not_found("%s %s does not exist: TopChef ids are UUIDs" % (
+            "service" if not_found is ServiceNotFound else "job",
+            describe(value, with_type=False)))

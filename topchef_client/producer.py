@@ -12,10 +12,10 @@ import logging
 import time
 
 from topchef_client import defaults
-from topchef_client.api import Connection, canonical_id
+from topchef_client.api import Connection
 from topchef_client.compat import monotonic
 from topchef_client.exceptions import JobFailed, JobNotFound, JobWaitTimeout
-from topchef_client.models import REGISTERED, Job, Service
+from topchef_client.models import REGISTERED, Job, Service, canonical_id
 from topchef_client.schemas import Schema
 
 MYPY = False
@@ -83,20 +83,23 @@ class TopChef(object):
         return self.connection.get_service(_id(service))
 
     def register_service(self, name, description, job_registration_schema,
-                         job_result_schema=None, timeout=None):
-        # type: (str, str, Dict[str, Any], Optional[Dict[str, Any]], Optional[int]) -> Service
+                         job_result_schema=None, service_timeout=None, timeout=None):
+        # type: (str, str, Dict[str, Any], Optional[Dict[str, Any]], Optional[int], Optional[int]) -> Service
         """Register a service and return it (a ``Service``).
 
         :param job_result_schema: defaults to ``{"type": "object"}``.
-        :param timeout: seconds without heartbeat before the service counts
-            as timed out (2017 servers; 2016 servers fix it at 30).
+        :param service_timeout: seconds without heartbeat before the service
+            counts as timed out (2017 servers; 2016 servers fix it at 30).
+        :param timeout: the former name of ``service_timeout``.
         """
         # Compiled first: a schema that is not JSON Schema fails before a
         # service is registered with it.
         schema = Schema(job_registration_schema, "parameters")
         service = self.connection.register_service(
-            name, description, job_registration_schema, job_result_schema, timeout)
-        # What was asked for, not what a 2016 server kept of it (spec section 2.4).
+            name, description, job_registration_schema, job_result_schema,
+            service_timeout if service_timeout is not None else timeout)
+        # What was asked for, not what a 2016 server kept of it (docs/server-api.rst
+        # quirk trimmed-schemas).
         self._parameter_schemas[service.id] = schema
         return service
 
@@ -217,14 +220,7 @@ class TopChef(object):
                     fresh.service_id = service_id
                     current.append(fresh)
                 continue
-            wanted = set(job.id for job in group)
-            for job in self.connection.list_jobs(service_id):
-                if job.id not in wanted:
-                    continue
-                if job.is_finished and job.parameters is None:
-                    job = self.connection.get_job(job.id)  # 2016 lists carry no result
-                    job.service_id = service_id
-                current.append(job)
+            current.extend(self.connection.poll_jobs(service_id, [job.id for job in group]))
         return current
 
     def _timeout_message(self, jobs, timeout):
