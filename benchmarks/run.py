@@ -359,7 +359,7 @@ def idle_latency_run(server, samples):
     random order, so the percentiles are those of a uniform arrival.
     """
     worker = _register(server, Timed)
-    cap = worker._jobs._idle.cap
+    cap = worker.jobs._idle.cap
     phases = [(k + 0.5) / samples for k in range(samples)]
     random.shuffle(phases)
     worker.start(handle_sigterm=False)
@@ -493,7 +493,7 @@ def soak_run(server, jobs, threads, fault_seconds=600, drain_seconds=120):
             return {}
 
     def finished():
-        return len(worker.runs) >= jobs and not worker._jobs.in_flight()
+        return len(worker.runs) >= jobs and not worker.jobs.in_flight()
 
     with TopChef(server.url) as topchef:
         service = topchef.register_service("soak", "soak", REGISTRATION_SCHEMA, ANY_OBJECT)

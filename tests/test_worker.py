@@ -313,6 +313,26 @@ def test_serve_forever_in_burst_mode_returns_after_one_poll_of_an_empty_queue(
     assert not worker.is_running
 
 
+def test_a_worker_started_in_burst_mode_stops_by_itself_without_a_join(
+        server, topchef, service, make_worker):
+    for value in (1, 2, 3):
+        topchef.submit(service, {"value": value})
+    worker = make_worker(AddOne, heartbeat_interval=0.01)
+
+    worker.start(burst=True)
+
+    # Nobody calls join(), stop() or serve_forever(): the last processing
+    # thread to end finishes the shutdown.
+    wait_until(lambda: not worker.is_running, message="the burst never stopped")
+    worker.heartbeat_thread.join(5)
+    assert not worker.heartbeat_thread.is_alive()
+    assert not any(thread.is_alive() for thread in worker.processing_threads)
+    assert worker.stats.jobs_completed == 3
+    assert len(jobs_by_status(server, service.id)["COMPLETED"]) == 3
+    if server.generation == "2017":
+        assert topchef.service(service).is_available is False  # the goodbye was said
+
+
 def test_process_one_runs_a_queued_job_in_the_calling_thread_and_returns_it(
         topchef, service, make_worker):
     job = topchef.submit(service, {"value": 4})

@@ -56,6 +56,8 @@ class JobSource(object):
     :param fetch: a callable returning the queue's current page (``Job`` list).
     :param idle: the ``Backoff`` of pauses after an empty page.
     :param failing: the ``Backoff`` of pauses after a failed poll.
+    :param serving: a callable telling whether jobs may be handed out now
+        (the worker's state); call ``wake()`` when its answer changes.
 
     A job is in flight from ``take()`` to ``done()``. Jobs in flight, and
     jobs done since the page being read was requested, are left out of
@@ -63,18 +65,18 @@ class JobSource(object):
     them again would run them twice.
     """
 
-    def __init__(self, fetch, idle, failing):
-        # type: (Callable[[], List[Job]], Backoff, Backoff) -> None
+    def __init__(self, fetch, idle, failing, serving=lambda: True):
+        # type: (Callable[[], List[Job]], Backoff, Backoff, Callable[[], bool]) -> None
         self._fetch = fetch
         self._idle = idle
         self._failing = failing
+        self._serving = serving
         self._condition = threading.Condition(threading.Lock())
         self._page = []  # type: List[Job]
         self._in_flight = {}  # type: Dict[str, Job]
         self._done_lately = set()  # type: Set[str]
         self._polling = False
         self._next_poll_at = 0.0
-        self._closed = False
         self.burst = False
         self.burst_done = False
 
@@ -85,11 +87,12 @@ class JobSource(object):
         With ``wait``, it may wait for another thread's poll or for the pause
         after an empty page, and returns None after a poll that found nothing
         (or failed: the error propagates) so the caller can check whether to
-        stop. Without ``wait``, it polls at once if it has no job.
+        stop. Without ``wait``, it polls at once if it has no job. It returns
+        None at once whenever ``serving()`` is false.
         """
         with self._condition:
             while True:
-                if self._closed or self.burst_done:
+                if not self._serving() or self.burst_done:
                     return None
                 if self._page:
                     return self._pick()
@@ -140,37 +143,22 @@ class JobSource(object):
             self._in_flight.pop(job.id, None)
             self._done_lately.add(job.id)
 
-    @property
-    def closed(self):
-        # type: () -> bool
-        return self._closed
-
     def in_flight(self):
         # type: () -> List[Job]
         """The jobs taken and not yet done."""
         with self._condition:
             return list(self._in_flight.values())
 
-    def close(self, wake=True):
-        # type: (bool) -> None
-        """Make every ``take()`` return None at once, now and later.
-
-        ``wake=False`` only sets the flag, without taking the lock: safe in a
-        signal handler, which may have interrupted a holder of the lock.
-        Threads waiting for a poll then see it when their wait ends.
-        """
-        if not wake:
-            self._closed = True
-            return
+    def wake(self):
+        # type: () -> None
+        """Make waiting ``take()`` calls look at ``serving()`` again now."""
         with self._condition:
-            self._closed = True
             self._condition.notify_all()
 
-    def reopen(self, burst=False):
+    def restart(self, burst=False):
         # type: (bool) -> None
-        """Serve jobs again after ``close()``; forget the old page."""
+        """Start afresh for a new run of the worker: forget the old page."""
         with self._condition:
-            self._closed = False
             self._page = []
             self._next_poll_at = 0.0
             self.burst = burst
