@@ -586,6 +586,45 @@ def run_generation(server, quick, soak):
     return figures
 
 
+def plugin_import_ms(runs=5):
+    """Milliseconds that importing the pytest plugin costs a fresh interpreter: (cold, warm).
+
+    Each run is a new process that imports pytest first (pytest is loaded
+    before its plugins) and then times the plugin's import alone. Warm: the
+    median of ``runs``, with compiled files in place. Cold: one run that
+    compiles the package's modules from source, as after an install
+    (PYTHONPYCACHEPREFIX pointing at an empty folder; None before Python 3.8).
+    Printed in the table, never asserted: the tests check which modules the
+    plugin imports, not how long it takes.
+    """
+    import shutil
+    import subprocess
+    import tempfile
+
+    script = ("import time, pytest\n"
+              "started = time.time()\n"
+              "import topchef_client.testing.pytest_plugin\n"
+              "print((time.time() - started) * 1000)\n")
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [os.path.dirname(HERE)] + [part for part in [environment.get("PYTHONPATH")] if part])
+
+    def one_run(extra):
+        output = subprocess.check_output([sys.executable, "-c", script],
+                                         env=dict(environment, **extra))
+        return float(output.decode("ascii").split()[-1])
+
+    warm = sorted(one_run({}) for _ in range(runs))[runs // 2]
+    cold = None
+    if sys.version_info >= (3, 8):
+        empty = tempfile.mkdtemp()
+        try:
+            cold = one_run({"PYTHONPYCACHEPREFIX": empty})
+        finally:
+            shutil.rmtree(empty, ignore_errors=True)
+    return cold, warm
+
+
 def print_table(results):
     rows = []
 
@@ -640,6 +679,10 @@ def print_table(results):
             f["soak"]["faulty_requests"], f["soak"]["requests"], f["soak"]["outages"],
             f["soak"]["seconds_with_faults"])))
         row("soak memory growth", *each(lambda f: "%.2f MB" % f["soak"]["memory_growth_mb"]))
+    cold, warm = plugin_import_ms()
+    row("pytest plugin import ms, cold / warm",
+        *["%s / %.1f (target < 50)" % ("n/a" if cold is None else "%.1f" % cold, warm)]
+        + [""] * (len(generations) - 1))
     widths = [max(len(r[column]) for r in rows) for column in range(len(rows[0]))]
     print()
     for index, cells in enumerate(rows):

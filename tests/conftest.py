@@ -1,39 +1,46 @@
 """Fixtures for the library's tests: servers of both generations, and workers.
 
-One ``LocalServer`` per generation serves the whole session; each test that
-asks for ``server`` gets it reset. Tests that need a server of their own
-(a ManualClock, a database file, a restart) start one themselves.
+They stand on the package's own pytest plugin
+(``topchef_client.testing.pytest_plugin``): its session servers
+(``topchef_servers``, one ``LocalServer`` per generation), its fast worker
+settings and its ``topchef_worker``, which makes the workers and stops them
+at teardown. What this file adds is the names the tests use, and the
+generation: ``server`` is the session server of each generation in turn,
+reset for the test, and ``topchef_server`` is overridden to be it, so the
+plugin's fixtures follow the same parametrisation.
+
+Tests that need a server of their own (a ManualClock, a database file, a
+restart) start one themselves.
 """
 import pytest
 
-from topchef_client import Connection, TopChef
+from topchef_client import Connection
 from topchef_client.testing import ManualClock, ServerPool
+from topchef_client.testing import pytest_plugin
+from topchef_client.testing.pytest_plugin import FAST_WORKER_OPTIONS, stop_worker
 
 from jobs import (ADD_ONE_REGISTRATION_SCHEMA, ADD_ONE_RESULT_SCHEMA,
                   COUNTER_REGISTRATION_SCHEMA)
-from support import ScriptRunner
+from support import CLOCK_START, GENERATIONS, TEST_TIMEOUT, ScriptRunner
 
-GENERATIONS = ("2016", "2017")
-#: Quick but finite: a test that waits on a dead server fails fast.
-TEST_TIMEOUT = (2.0, 5.0)
-#: Fast worker settings, so the suite spends its time on behaviour, not waits.
-FAST_WORKER = dict(poll_interval=0.01, max_poll_interval=0.05, failure_backoff=0.01,
-                   max_failure_backoff=0.05, request_timeout=TEST_TIMEOUT,
-                   exit_grace_period=1.0)
+
+def pytest_configure(config):
+    # Installed, the package registers the plugin through its entry point; a
+    # checkout run without installing it gets the plugin from here.
+    if not config.pluginmanager.is_registered(pytest_plugin):
+        config.pluginmanager.register(pytest_plugin, "topchef_client")
 
 
 @pytest.fixture
 def fast_worker_settings():
-    """A copy of FAST_WORKER, for tests that make their workers themselves."""
-    return dict(FAST_WORKER)
+    """A copy of the plugin's FAST_WORKER_OPTIONS, for tests that make their workers themselves."""
+    return dict(FAST_WORKER_OPTIONS)
 
 
 @pytest.fixture(scope="session")
-def servers():
-    """Lazily started session servers, by generation."""
-    pool = ServerPool()
-    yield pool.get
-    pool.stop()
+def servers(topchef_servers):
+    """Lazily started session servers, by generation: ``servers("2016")``."""
+    return topchef_servers
 
 
 @pytest.fixture(params=GENERATIONS)
@@ -50,9 +57,15 @@ def server(servers, generation):
 
 
 @pytest.fixture
-def topchef(server):
-    with TopChef(server.url, timeout=TEST_TIMEOUT) as topchef:
-        yield topchef
+def topchef_server(server):
+    """The plugin's fixtures work on ``server``, of each generation in turn."""
+    return server
+
+
+@pytest.fixture
+def topchef(topchef_api):
+    """A ``TopChef`` submitter for ``server``: the plugin's ``topchef_api``."""
+    return topchef_api
 
 
 @pytest.fixture
@@ -63,27 +76,44 @@ def service(topchef):
 
 
 @pytest.fixture
-def make_worker(server, service):
-    """``make_worker(WorkerClass, **options)``: a worker for ``service``, not started.
+def make_worker(topchef_worker, service):
+    """``make_worker(WorkerClass, service_id=None, **options)``: a worker, not started.
 
-    Fast intervals unless overridden; ``address=`` points it elsewhere (a
-    proxy, another server); stopped at teardown.
+    Bound to ``service`` unless ``service_id`` says otherwise; fast settings
+    unless overridden; ``address=`` points it elsewhere (a proxy, another
+    server); stopped at teardown.
     """
-    made = []
-
     def make(worker_class, service_id=None, **options):
-        settings = dict(FAST_WORKER)
-        settings.update(options)
+        return topchef_worker(worker_class, service_id=service_id or service.id, start=False,
+                              **options)
+
+    return make
+
+
+@pytest.fixture
+def register_worker(request, topchef_worker, server):
+    """``register_worker(WorkerClass, registration_schema, result_schema, **options)``.
+
+    Registers a service with ``WorkerClass.register_service`` (or the class
+    method named by ``method``), AddOne's schemas unless given, and returns
+    the worker bound to it, not started; fast settings unless overridden;
+    stopped at teardown.
+    """
+    def register(worker_class, registration_schema=ADD_ONE_REGISTRATION_SCHEMA,
+                 result_schema=ADD_ONE_RESULT_SCHEMA, name="AddOne", method="register_service",
+                 **options):
+        if method == "register_service":
+            return topchef_worker(worker_class, registration_schema, result_schema, name=name,
+                                  start=False, **options)
+        # Another name for registering (the original client's new_service).
+        settings = dict(FAST_WORKER_OPTIONS, **options)
         address = settings.pop("address", None) or server.url
-        worker = worker_class(address, service_id or service.id, **settings)
-        made.append(worker)
+        worker = getattr(worker_class, method)(address, name, "registered by a test",
+                                               registration_schema, result_schema, **settings)
+        request.addfinalizer(lambda: stop_worker(worker))
         return worker
 
-    yield make
-    for worker in made:
-        if worker.is_running and not worker.stop(timeout=10):
-            worker.stop_now()
-        worker.connection.close()
+    return register
 
 
 @pytest.fixture
@@ -91,10 +121,6 @@ def counting_service(topchef):
     """A service that takes any integer, so that every job can be told apart."""
     return topchef.register_service("Counter", "Adds one to any integer",
                                     COUNTER_REGISTRATION_SCHEMA, ADD_ONE_RESULT_SCHEMA)
-
-
-#: Where a ManualClock starts for each test.
-CLOCK_START = 1500000000.0
 
 
 @pytest.fixture(scope="session")
@@ -117,7 +143,7 @@ def clocked_server(clocked_servers, generation):
 @pytest.fixture
 def proxy(server):
     """A FaultProxy in front of ``server``, without rules until a test adds some."""
-    from topchef_client.testing.proxy import FaultProxy
+    from topchef_client.testing import FaultProxy
 
     with FaultProxy(server.url) as proxy:
         yield proxy
@@ -136,31 +162,3 @@ def connection(server):
     """A ``Connection`` to the clean server of each generation in turn."""
     with Connection(server.url, timeout=TEST_TIMEOUT) as connection:
         yield connection
-
-
-@pytest.fixture
-def register_worker(server):
-    """``register_worker(WorkerClass, registration_schema, result_schema, **options)``.
-
-    Registers a service with ``WorkerClass.register_service`` (AddOne's
-    schemas unless given) and returns the worker bound to it, not started;
-    fast intervals unless overridden; stopped at teardown.
-    """
-    made = []
-
-    def register(worker_class, registration_schema=ADD_ONE_REGISTRATION_SCHEMA,
-                 result_schema=ADD_ONE_RESULT_SCHEMA, name="AddOne", method="register_service",
-                 **options):
-        settings = dict(FAST_WORKER)
-        settings.update(options)
-        address = settings.pop("address", None) or server.url
-        worker = getattr(worker_class, method)(address, name, "registered by a test",
-                                               registration_schema, result_schema, **settings)
-        made.append(worker)
-        return worker
-
-    yield register
-    for worker in made:
-        if worker.is_running and not worker.stop(timeout=10):
-            worker.stop_now()
-        worker.connection.close()

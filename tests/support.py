@@ -1,20 +1,39 @@
-"""Small helpers for tests: waiting on conditions, never on the clock alone."""
+"""Small helpers for tests: waiting on conditions, never on the clock alone.
+
+Every test module can import it, those under ``tests/testing`` too: pytest
+puts ``tests`` on ``sys.path`` when it loads ``tests/conftest.py``.
+"""
 import io
+import json
 import os
 import subprocess
 import sys
 import textwrap
 import time
 
+from topchef_client.compat import monotonic
+from topchef_client.testing.pytest_plugin import REQUEST_TIMEOUT
+
+#: The API generations of the local server.
+GENERATIONS = ("2016", "2017")
+#: Quick but finite request timeouts (connect, read), the plugin's: a test
+#: that waits on a dead server fails fast.
+TEST_TIMEOUT = REQUEST_TIMEOUT
+#: Where the ManualClock of the clocked servers stands at the start of each test.
+CLOCK_START = 1500000000.0
+
 
 def wait_until(predicate, timeout=10.0, interval=0.01, message=None):
-    """Poll ``predicate`` until it is true; fail the test after ``timeout`` seconds."""
-    deadline = time.time() + timeout
+    """Poll ``predicate`` until it returns a true value, and return that value.
+
+    :raises AssertionError: (failing the test) when ``timeout`` seconds pass first.
+    """
+    deadline = monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
-        if time.time() > deadline:
+        if monotonic() > deadline:
             raise AssertionError(message or "condition not met within %s s" % timeout)
         time.sleep(interval)
 
@@ -89,6 +108,24 @@ class ScriptRunner(object):
             if script.running:
                 script.process.kill()
                 script.process.wait()
+
+
+_LIST_IMPORTED = """
+import json, sys
+%s
+print(json.dumps(sorted(name for name in sys.argv[1:] if name in sys.modules)))
+"""
+
+
+def modules_imported_by(statements, names):
+    """Which of the modules ``names`` a fresh interpreter holds after running ``statements``."""
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [REPO_ROOT] + [part for part in [environment.get("PYTHONPATH")] if part])
+    output = subprocess.check_output(
+        [sys.executable, "-c", _LIST_IMPORTED % statements] + list(names),
+        env=environment, cwd=REPO_ROOT)
+    return json.loads(output.decode("utf-8").strip().splitlines()[-1])
 
 
 def jobs_by_status(server, service_id):

@@ -1,8 +1,10 @@
 """Fixtures for the local TopChef server's conformance suite.
 
-One LocalServer per (generation, clock kind) is started lazily for the whole session and
-``reset()`` before each test that uses it. The fixtures hand out a ``TopChef`` helper
-(``topchef_conformance.TopChef``), which carries the server, its clock and shortcuts.
+The servers are the session's, from ``tests/conftest.py``: ``servers`` (the
+real clock) and ``clocked_servers`` (a ManualClock), one per generation,
+``reset()`` before each test that uses one. The fixtures hand out a
+``TopChef`` helper (``topchef_conformance.TopChef``), which carries the
+server, its clock and shortcuts.
 
 * ``topchef``: parametrised over both generations, real clock.
 * ``topchef_2016`` / ``topchef_2017``: one generation, real clock.
@@ -14,54 +16,30 @@ import pytest
 from topchef_conformance import GENERATIONS, START, TopChef
 
 
-@pytest.fixture(scope="session")
-def _local_servers():
-    from topchef_client.testing import ManualClock, ServerPool
+def _helper_fixture(name, generation=None, clocked=False):
+    """A fixture that hands out a fresh helper for a server of ``generation``.
 
-    pools = {False: ServerPool(), True: ServerPool(make_clock=lambda: ManualClock(start=START))}
-    yield lambda generation, clocked: pools[clocked].get(generation)
-    for pool in pools.values():
-        pool.stop()
+    Without a generation the fixture is parametrised over both.
+    """
+    def fresh_topchef(request):
+        pool = request.getfixturevalue("clocked_servers" if clocked else "servers")
+        server = pool(generation or request.param)
+        server.reset()
+        if clocked:
+            server.clock.set(START)
+        helper = TopChef(server)
+        request.addfinalizer(helper.close)
+        return helper
 
-
-def _fresh_topchef(request, generation, clocked):
-    server = request.getfixturevalue("_local_servers")(generation, clocked)
-    if clocked:
-        server.clock.set(START)
-    server.reset()
-    helper = TopChef(server)
-    request.addfinalizer(helper.close)
-    return helper
+    return pytest.fixture(params=None if generation else GENERATIONS, name=name)(fresh_topchef)
 
 
-@pytest.fixture(params=GENERATIONS)
-def topchef(request):
-    return _fresh_topchef(request, request.param, clocked=False)
-
-
-@pytest.fixture
-def topchef_2016(request):
-    return _fresh_topchef(request, "2016", clocked=False)
-
-
-@pytest.fixture
-def topchef_2017(request):
-    return _fresh_topchef(request, "2017", clocked=False)
-
-
-@pytest.fixture(params=GENERATIONS)
-def clocked_topchef(request):
-    return _fresh_topchef(request, request.param, clocked=True)
-
-
-@pytest.fixture
-def clocked_topchef_2016(request):
-    return _fresh_topchef(request, "2016", clocked=True)
-
-
-@pytest.fixture
-def clocked_topchef_2017(request):
-    return _fresh_topchef(request, "2017", clocked=True)
+topchef = _helper_fixture("topchef")
+topchef_2016 = _helper_fixture("topchef_2016", "2016")
+topchef_2017 = _helper_fixture("topchef_2017", "2017")
+clocked_topchef = _helper_fixture("clocked_topchef", clocked=True)
+clocked_topchef_2016 = _helper_fixture("clocked_topchef_2016", "2016", clocked=True)
+clocked_topchef_2017 = _helper_fixture("clocked_topchef_2017", "2017", clocked=True)
 
 
 @pytest.fixture

@@ -12,6 +12,9 @@ from topchef_client.testing import LocalServer
 from topchef_client.testing.proxy import (
     Delay, FaultProxy, Hang, RequestRecord, Reset, Respond, Truncate)
 
+from support import wait_until
+from topchef_conformance import connect, receive_until_closed
+
 # Seconds any single request of this module may take when no fault delays it.
 TIMEOUT = 5.0
 
@@ -26,14 +29,6 @@ SERVICE = {
     "job_result_schema": {"type": "object"},
 }
 JOB = {"parameters": {"value": 1}}
-
-
-def wait_until(predicate, timeout=TIMEOUT):
-    """Poll ``predicate`` until it is true; fail at the deadline."""
-    deadline = time.time() + timeout
-    while not predicate():
-        assert time.time() < deadline, "condition not met within %s s" % timeout
-        time.sleep(0.005)
 
 
 def post_json(session, url, document, **kwargs):
@@ -60,22 +55,6 @@ def raw_request(url, path="/services"):
     return ("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (path, url.split("//", 1)[1])).encode("ascii")
 
 
-def connect(url):
-    host, port = url.split("//", 1)[1].rsplit(":", 1)
-    sock = socket.create_connection((host, int(port)), TIMEOUT)
-    sock.settimeout(TIMEOUT)
-    return sock
-
-
-def receive_until_closed(sock):
-    chunks = []
-    while True:
-        data = sock.recv(65536)
-        if not data:
-            return b"".join(chunks)
-        chunks.append(data)
-
-
 def in_thread(function):
     """Run ``function`` in a daemon thread; the returned list gets its result or exception."""
     outcome = []
@@ -92,24 +71,12 @@ def in_thread(function):
     return thread, outcome
 
 
-@pytest.fixture(scope="module")
-def module_server():
-    server = LocalServer(generation="2017").start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def server(module_server):
-    module_server.reset()
-    return module_server
-
-
-@pytest.fixture
-def proxy(server):
-    proxy = FaultProxy(upstream=server.url).start()
-    yield proxy
-    proxy.stop()
+def server(servers):
+    """The session's 2017 server, reset; the ``proxy`` fixture stands in front of it."""
+    server = servers("2017")
+    server.reset()
+    return server
 
 
 @pytest.fixture

@@ -1,4 +1,8 @@
-"""Many clients at once through HTTP (spec 7: unconditional updates, last writer wins)."""
+# -*- coding: utf-8 -*-
+"""Many clients at once through HTTP: unconditional updates, last writer wins.
+
+See docs/server-api.rst §7.
+"""
 import json
 import threading
 

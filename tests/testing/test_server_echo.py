@@ -1,4 +1,8 @@
-"""POST /echo: generation 2016 only (spec 2.5, JSON gate of 2.2); gone in 2017 (3.1)."""
+# -*- coding: utf-8 -*-
+"""POST /echo: generation 2016 only, behind the JSON gate; gone in 2017.
+
+See docs/server-api.rst §2.5, §2.2 and §3.1.
+"""
 import pytest
 
 from topchef_conformance import (

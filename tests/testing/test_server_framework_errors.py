@@ -1,15 +1,22 @@
-"""Framework-level behaviour (spec 1, 2.1, 2.2, 3.1, 3.2; quirks 13, 26, 31):
-unrouted paths, trailing slashes, 405 with Allow, OPTIONS, HEAD, request bodies that are
-not usable JSON, path IDs in alternative UUID spellings, and the body-size limit (413)."""
+# -*- coding: utf-8 -*-
+"""Framework-level behaviour: unrouted paths, trailing slashes, 405 with Allow, OPTIONS,
+HEAD, request bodies that are not usable JSON, path IDs in alternative UUID spellings, the
+body-size limit (413) and the framing of request bodies.
+
+See docs/server-api.rst §1, §2.1, §2.2, §3.1, §3.2; quirks falsy-json-rejected, head-405
+and non-json-bodies.
+"""
 import json
+import socket
 
 import pytest
 
 from topchef_conformance import (
     DESERIALIZATION_ERROR, FALSY_JSON, FALSY_JSON_IDS, INVALID_INPUT_TYPE, NOT_A_UUID,
     NOT_JSON_2016, NOT_UUID_ERROR, REQUEST_NOT_JSON, REQUEST_NOT_JSON_DETAIL, TopChef,
-    UUID_FORM_NAMES, allowed_methods, assert_single_error_2017, content_type,
-    deserialization_detail, empty_body, errors_2017, html_body, json_body, uuid_forms)
+    UUID_FORM_NAMES, allowed_methods, assert_single_error_2017, connect, content_type,
+    deserialization_detail, empty_body, errors_2017, html_body, json_body,
+    receive_until_closed, uuid_forms)
 
 
 def fill(path, ids):
@@ -395,19 +402,11 @@ SMALL_LIMIT = 1024
 
 @pytest.fixture(scope="module")
 def _small_limit_servers():
-    from topchef_client.testing import LocalServer
+    from topchef_client.testing import ServerPool
 
-    started = {}
-
-    def server_for(generation):
-        if generation not in started:
-            started[generation] = LocalServer(
-                generation=generation, max_body_size=SMALL_LIMIT).start()
-        return started[generation]
-
-    yield server_for
-    for server in started.values():
-        server.stop()
+    pool = ServerPool(max_body_size=SMALL_LIMIT)
+    yield pool.get
+    pool.stop()
 
 
 @pytest.fixture(params=["2016", "2017"])
@@ -466,3 +465,76 @@ def test_the_default_limit_is_one_mebibyte(topchef):
 
 def test_json_answers_say_application_json(topchef):
     assert content_type(topchef.get("/services")).startswith("application/json")
+
+
+# --- request body framing ------------------------------------------------------------------
+
+def exchange_raw(topchef, data):
+    """Send ``data`` on a connection of its own, close the writing side, return all the answer."""
+    sock = connect(topchef.server.url)
+    try:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        return receive_until_closed(sock)
+    finally:
+        sock.close()
+
+
+def raw_post(path, headers, body):
+    head = "POST %s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" % path
+    return (head + "".join("%s: %s\r\n" % pair for pair in headers) + "\r\n").encode(
+        "latin-1") + body
+
+
+def chunked(data, size):
+    """``data`` in the chunked transfer coding, ``size`` bytes a chunk, with a trailer."""
+    pieces = [data[start:start + size] for start in range(0, len(data), size)]
+    return b"".join(b"%x;note=1\r\n%s\r\n" % (len(piece), piece) for piece in pieces) + (
+        b"0\r\nX-Trailer: yes\r\n\r\n")
+
+
+def test_a_chunked_request_body_is_read_whole(topchef):
+    body = json.dumps(topchef.registration_body(name="Chunked")).encode("utf-8")
+
+    answer = exchange_raw(topchef, raw_post(
+        "/services", [("Transfer-Encoding", "chunked")], chunked(body, 7)))
+
+    assert answer.startswith(b"HTTP/1.1 201 "), answer[:200]
+    names = [service["name"] for service in json_body(topchef.get("/services"), 200)["data"]]
+    assert names == ["Chunked"]
+
+
+def test_a_chunked_body_over_the_limit_is_a_413_and_creates_nothing(small_limit):
+    data = registration_of_size(small_limit, SMALL_LIMIT + 1)
+
+    response = small_limit.send_raw("POST", "/services", iter([data[:100], data[100:]]),
+                                    "application/json")
+
+    assert response.status_code == 413
+    assert json_body(small_limit.get("/services"), 200)["data"] == []
+
+
+@pytest.mark.parametrize("framing, status", [
+    ([("Transfer-Encoding", "chunked")], 400),
+    ([("Transfer-Encoding", "gzip")], 501),
+    ([("Content-Length", "-5")], 400),
+    ([("Content-Length", "5, 6")], 400),
+], ids=["bad-chunk-size", "unknown-coding", "negative-length", "two-lengths"])
+def test_broken_body_framing_is_answered_with_html_and_closes_the_connection(
+        topchef, framing, status):
+    answer = exchange_raw(topchef, raw_post("/services", framing, b"zz\r\n{}\r\n0\r\n\r\n"))
+
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    assert head.startswith("HTTP/1.1 %d " % status), answer[:200]
+    assert "Content-Type: text/html" in head and "Connection: close" in head
+    assert json_body(topchef.get("/services"), 200)["data"] == []
+
+
+def test_a_body_cut_short_gets_no_answer_and_changes_nothing(topchef):
+    body = json.dumps(topchef.registration_body()).encode("utf-8")
+
+    answer = exchange_raw(topchef, raw_post(
+        "/services", [("Content-Length", str(len(body) + 10))], body))
+
+    assert answer == b""
+    assert json_body(topchef.get("/services"), 200)["data"] == []

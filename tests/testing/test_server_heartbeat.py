@@ -1,6 +1,9 @@
-"""PATCH /services/<id>: heartbeat (2016, spec 2.5) and heartbeat + modification (2017, 3.4).
+# -*- coding: utf-8 -*-
+"""PATCH /services/<id>: heartbeat (2016) and heartbeat + modification (2017).
 
-Quirks 10, 11, 12, 20, 21. Check-ins are verified with the ManualClock: a service
+See docs/server-api.rst §2.5 and §3.4; quirks heartbeat-404-text,
+heartbeat-400-still-counts, heartbeat-reply-shapes, zero-timeout-500 and
+heartbeat-before-validation. Check-ins are verified with the ManualClock: a service
 that checked in ``t`` seconds ago has timed out or not depending on ``t``.
 """
 

@@ -1,6 +1,8 @@
+# -*- coding: utf-8 -*-
 """GET /jobs/<id> and the worker's update call: 2016 PUT /jobs/<id>, 2017 PATCH /jobs/<id>.
 
-Spec 2.4, 2.5, 3.3, 3.4, 8; quirks 9, 14, 22, 23, 24.
+See docs/server-api.rst §2.4, §2.5, §3.3, §3.4, §8; quirks put-needs-all-fields,
+status-newline-500, non-string-status-500, result-singular-ignored and bare-job-patch-reply.
 """
 import pytest
 
@@ -369,7 +371,7 @@ def test_put_job_is_a_405_page_in_2017(topchef_2017):
     assert topchef_2017.job(job_id)["status"] == "REGISTERED"
 
 
-# --- both generations: updates are unconditional (spec 7) --------------------------------
+# --- both generations: updates are unconditional (docs/server-api.rst §7) ---------------
 
 def test_updates_ignore_preconditions_and_no_etag_is_ever_sent(topchef):
     job_id = new_job(topchef)

@@ -1,4 +1,9 @@
-"""GET and POST /services/<id>/jobs (spec 2.4, 2.5, 3.3, 3.4; quirks 5, 6, 8, 17)."""
+# -*- coding: utf-8 -*-
+"""GET and POST /services/<id>/jobs.
+
+See docs/server-api.rst §2.4, §2.5, §3.3, §3.4; quirks non-uuid-service-jobs-500,
+invalid-parameters-500, lists-without-parameters and frozen-date-submitted.
+"""
 import pytest
 import six
 

@@ -1,4 +1,5 @@
-"""GET /jobs (spec 2.4, 2.5, 3.3, 3.4)."""
+# -*- coding: utf-8 -*-
+"""GET /jobs (docs/server-api.rst §2.4, §2.5, §3.3, §3.4)."""
 from topchef_conformance import assert_timestamp, json_body
 
 

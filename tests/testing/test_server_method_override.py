@@ -1,4 +1,8 @@
-"""X-HTTP-Method-Override: honoured by 2017 middleware (spec 3.5), ignored by 2016 (2.1)."""
+# -*- coding: utf-8 -*-
+"""X-HTTP-Method-Override: honoured by 2017 middleware, ignored by 2016.
+
+See docs/server-api.rst §3.5 and §2.1.
+"""
 import json
 
 import pytest

@@ -1,5 +1,9 @@
-"""Next job: 2016 GET /jobs/<id>/next (spec 2.5; quirks 2, 3) and
-2017 GET /services/<id>/jobs/next (spec 3.4; quirk 19)."""
+# -*- coding: utf-8 -*-
+"""Next job: 2016 GET /jobs/<id>/next and 2017 GET /services/<id>/jobs/next.
+
+See docs/server-api.rst §2.5 and §3.4; quirks unknown-job-next-500, next-job-redirect
+and empty-queue-204.
+"""
 from topchef_conformance import (
     NOT_A_UUID, SERVICE_NOT_FOUND, UNKNOWN_UUID, allowed_methods, assert_empty_html_204,
     assert_not_a_uuid_2017, assert_single_error_2017, empty_body, html_body, json_body)

@@ -1,4 +1,4 @@
-"""The LocalServer / ManualClock Python API that tests rely on (the contract, not the spec)."""
+"""The LocalServer / ManualClock Python API that tests rely on (not the HTTP API)."""
 import re
 import time
 

@@ -1,4 +1,9 @@
-"""GET /services/<id>/queue (spec 2.5 and 3.4; quirks 8, 18, 19)."""
+# -*- coding: utf-8 -*-
+"""GET /services/<id>/queue.
+
+See docs/server-api.rst §2.5 and §3.4; quirks lists-without-parameters, queue-first-ten
+and empty-queue-204.
+"""
 from topchef_conformance import (
     NOT_A_UUID, SERVICE_NOT_FOUND, UNKNOWN_UUID, assert_empty_html_204,
     assert_not_a_uuid_2017, assert_single_error_2017, json_body)

@@ -1,4 +1,5 @@
-"""GET / (spec 2.5 and 3.4) and telling the generations apart (spec 4)."""
+# -*- coding: utf-8 -*-
+"""GET / and telling the generations apart (docs/server-api.rst §2.5, §3.4 and §4)."""
 import jsonschema
 
 from topchef_conformance import allowed_methods, html_body, json_body

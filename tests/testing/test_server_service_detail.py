@@ -1,4 +1,8 @@
-"""GET /services/<id> (spec 2.4, 2.5, 3.3, 3.4; quirk 1) and has_timed_out boundaries."""
+# -*- coding: utf-8 -*-
+"""GET /services/<id> and has_timed_out boundaries.
+
+See docs/server-api.rst §2.4, §2.5, §3.3, §3.4; quirk unknown-service-500.
+"""
 import pytest
 
 from topchef_conformance import (

@@ -1,4 +1,8 @@
-"""The broken 2016 PUT /services/<sid>/jobs/<jid> (spec 2.5; quirk 4), absent in 2017 (3.1)."""
+# -*- coding: utf-8 -*-
+"""The broken 2016 PUT /services/<sid>/jobs/<jid>, absent in 2017.
+
+See docs/server-api.rst §2.5 and §3.1; quirk service-job-put-500.
+"""
 import pytest
 
 from topchef_conformance import (

@@ -1,4 +1,9 @@
-"""GET and POST /services (spec 2.4, 2.5, 3.2, 3.3, 3.4; quirks 7, 16, 25)."""
+# -*- coding: utf-8 -*-
+"""GET and POST /services.
+
+See docs/server-api.rst §2.4, §2.5, §3.2, §3.3, §3.4; quirks trimmed-schemas,
+python-reprs-in-messages and id-only-in-location.
+"""
 import uuid
 
 import pytest

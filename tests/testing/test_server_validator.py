@@ -1,4 +1,8 @@
-"""/validator (spec 2.5 for 2016, 3.4 for 2017; quirks 15 and 28)."""
+# -*- coding: utf-8 -*-
+"""/validator of both generations.
+
+See docs/server-api.rst §2.5 and §3.4; quirks validator-500 and invalid-schema-500.
+"""
 import pytest
 
 from topchef_conformance import (

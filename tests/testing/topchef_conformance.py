@@ -1,25 +1,26 @@
+# -*- coding: utf-8 -*-
 """Constants, assertions and small HTTP helpers for the local server's conformance suite.
 
-Everything here follows /work/shared/topchef-http-api.md (called "the spec"); section
-numbers in comments refer to it. The module must import on Python 2.7.
+Everything here follows the TopChef HTTP API reference, docs/server-api.rst; the
+section numbers (§2.2) in comments are its. The module must import on Python 2.7.
 """
 import calendar
 import datetime
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import uuid
 
 import requests
 import six
 from six.moves import queue
 
-GENERATIONS = ("2016", "2017")
+from support import CLOCK_START, GENERATIONS, REPO_ROOT, wait_until  # noqa: F401
 
 # Seconds that any single HTTP request of the suite may take before it fails.
 REQUEST_TIMEOUT = 10.0
@@ -27,13 +28,11 @@ REQUEST_TIMEOUT = 10.0
 PROCESS_TIMEOUT = 30.0
 
 # The ManualClock start used by the clocked fixtures, and its UTC rendering.
-START = 1500000000.0
+START = CLOCK_START
 START_ISO = "2017-07-14T02:40:00"
 
 NOT_A_UUID = "not-a-uuid"
 UNKNOWN_UUID = "12345678-1234-4234-9234-123456789abc"
-
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 DEFAULT_REGISTRATION_SCHEMA = {
     "type": "object",
@@ -49,10 +48,11 @@ DEFAULT_RESULT_SCHEMA = {
 STATUSES_2016 = ("REGISTERED", "WORKING", "COMPLETED")
 STATUSES_2017 = ("REGISTERED", "WORKING", "COMPLETED", "ERROR")
 
-# Generation 2016, section 2.2: the JSON gate's answer.
+# Generation 2016, docs/server-api.rst §2.2: the JSON gate's answer.
 NOT_JSON_2016 = {"errors": "The request body is not JSON"}
 
-# Generation 2017, section 3.2: error titles and verbatim detail texts (typos included).
+# Generation 2017, docs/server-api.rst §3.2: error titles and verbatim detail texts (typos
+# included).
 REQUEST_NOT_JSON = "Request Not JSON"
 REQUEST_NOT_JSON_DETAIL = (
     "Could not undertand input. Either it is not JSON, or the type was not "
@@ -71,7 +71,8 @@ NOT_NULL = "Field may not be null."
 NOT_A_PERIOD = "Not a valid period of time."
 INVALID_INPUT_TYPE = "Invalid input type."
 
-# JSON bodies that the 2016 gate rejects although they are valid JSON (section 2.2).
+# JSON bodies that the 2016 gate rejects although they are valid JSON
+# (docs/server-api.rst §2.2, quirk falsy-json-rejected).
 FALSY_JSON = ["{}", "[]", "null", "0", '""', "false"]
 FALSY_JSON_IDS = ["empty-object", "empty-array", "null", "zero", "empty-string", "false"]
 
@@ -116,12 +117,12 @@ def empty_body(response, status=204):
 
 
 def assert_empty_html_204(response):
-    """The empty 204 of spec sections 2.5 and 3.4: no body, text/html content type."""
+    """The empty 204 of docs/server-api.rst §2.5 and §3.4: no body, text/html content type."""
     assert empty_body(response, 204).startswith("text/html"), _describe(response)
 
 
 def errors_2017(response, status, title):
-    """Assert a 2017 error list (section 3.2) whose entries all have this status and title.
+    """Assert a 2017 error list (§3.2) whose entries all have this status and title.
 
     Returns the list of ``detail`` texts.
     """
@@ -137,13 +138,13 @@ def errors_2017(response, status, title):
 
 
 def deserialization_detail(field, *messages):
-    """The verbatim 2017 marshmallow error detail of section 3.2 (Python 3 list repr)."""
+    """The verbatim 2017 marshmallow error detail of §3.2 (Python 3 list repr)."""
     rendered = "[" + ", ".join("'%s'" % message for message in messages) + "]"
     return "Valdation of key '%s' threw error '%s'." % (field, rendered)
 
 
 def schema_detail(message):
-    """The verbatim 2017 JSON-Schema error detail of section 3.2 for an error without context."""
+    """The verbatim 2017 JSON-Schema error detail of §3.2 for an error without context."""
     return "Validation of schema [] threw error %s" % message
 
 
@@ -165,12 +166,12 @@ def assert_uuid(value, version):
 
 
 def uuid_version(generation):
-    """Section 1: 2016 mints uuid1, 2017 mints uuid4."""
+    """2016 mints uuid1, 2017 mints uuid4 (§1)."""
     return 1 if generation == "2016" else 4
 
 
 def iso_to_epoch(text, with_offset):
-    """Parse an ISO-8601 UTC timestamp of the spec into POSIX seconds."""
+    """Parse an ISO-8601 UTC timestamp as the servers write them into POSIX seconds."""
     match = _TIMESTAMP.match(text)
     assert match, text
     assert bool(match.group(8)) == with_offset, text
@@ -183,7 +184,7 @@ def iso_to_epoch(text, with_offset):
 
 
 def assert_timestamp(value):
-    """Section 1: ISO-8601, explicit +00:00 offset, microseconds unless zero."""
+    """ISO-8601, explicit +00:00 offset, microseconds unless zero (§1)."""
     assert isinstance(value, six.string_types), value
     return iso_to_epoch(value, with_offset=True)
 
@@ -195,7 +196,7 @@ def allowed_methods(response):
 
 
 def uuid_forms(canonical):
-    """The alternative spellings of section 1 that uuid.UUID() accepts."""
+    """The alternative spellings of §1 that uuid.UUID() accepts."""
     return {
         "upper-case": canonical.upper(),
         "no-hyphens": canonical.replace("-", ""),
@@ -205,18 +206,6 @@ def uuid_forms(canonical):
 
 
 UUID_FORM_NAMES = ["upper-case", "no-hyphens", "braces", "urn-prefix"]
-
-
-def wait_until(predicate, timeout=PROCESS_TIMEOUT, interval=0.01):
-    """Poll ``predicate`` until it returns a true value or the deadline passes."""
-    deadline = time.time() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.time() >= deadline:
-            return value
-        time.sleep(interval)
 
 
 # --- HTTP helper ----------------------------------------------------------------
@@ -336,6 +325,26 @@ class TopChef(object):
         return self.service(service_id)["has_timed_out"]
 
 
+# --- raw sockets ------------------------------------------------------------------
+
+def connect(url, timeout=REQUEST_TIMEOUT):
+    """A socket connected to the server at ``url``, blocking up to ``timeout`` s a call."""
+    host, port = url.split("//", 1)[1].rsplit(":", 1)
+    sock = socket.create_connection((host, int(port)), timeout)
+    sock.settimeout(timeout)
+    return sock
+
+
+def receive_until_closed(sock):
+    """Everything the peer sends until it closes the connection."""
+    chunks = []
+    while True:
+        data = sock.recv(65536)
+        if not data:
+            return b"".join(chunks)
+        chunks.append(data)
+
+
 # --- subprocess servers ------------------------------------------------------------
 
 class ServerProcess(object):
@@ -382,9 +391,10 @@ class ServerProcess(object):
         self.process.send_signal(signum)
 
     def wait(self, timeout=PROCESS_TIMEOUT):
-        """The exit code, or None if the process is still running at the deadline."""
-        wait_until(lambda: self.process.poll() is not None, timeout)
-        return self.process.poll()
+        """The exit code; fails the test if the process still runs after ``timeout`` s."""
+        wait_until(lambda: self.process.poll() is not None, timeout,
+                   message="the server process still runs after %s s" % timeout)
+        return self.process.returncode
 
     def kill(self):
         if self.process.poll() is None:

@@ -1,3 +1,4 @@
+# -*- coding: utf-8 -*-
 """What both server generations share: storage, clock, dispatch and 500 pages."""
 import logging
 
@@ -37,7 +38,7 @@ class Application(object):
                 handler, arguments = found
                 return handler(request, **arguments)
             except HTTPException as error:
-                return html_error(error.status)
+                return error.response or html_error(error.status)
             except Exception:
                 log.debug("unhandled error answering %s %s", request.method,
                           request.path, exc_info=True)
@@ -49,7 +50,10 @@ class Application(object):
         return self.clock()
 
     def timestamp(self, seconds):
-        """ISO 8601 in UTC with offset; microseconds only when not zero (spec section 1)."""
+        """ISO 8601 in UTC with offset; microseconds only when not zero.
+
+        See docs/server-api.rst §1.
+        """
         return utc_datetime(seconds).isoformat()
 
     def naive_utc_text(self, seconds):

@@ -1,8 +1,10 @@
+# -*- coding: utf-8 -*-
 """Request-body checks that behave like the marshmallow 2 schemas of both servers.
 
 ``load(document, fields)`` returns the accepted values and a map of field
-name to a list of messages, with marshmallow's own message texts (spec section 2.3,
-section 3.2), because those texts reach clients inside error bodies.
+name to a list of messages, with marshmallow's own message texts
+(docs/server-api.rst §2.3 and §3.2), because those texts reach clients inside
+error bodies.
 """
 import re
 
@@ -48,7 +50,7 @@ def boolean(value):
 
 
 def period(value):
-    """Generation 2017's timeout field: anything ``int()`` takes (spec section 3.2)."""
+    """Generation 2017's timeout field: anything ``int()`` takes (docs/server-api.rst §3.2)."""
     try:
         return int(value)
     except (TypeError, ValueError, OverflowError):
@@ -91,8 +93,8 @@ _TEXT_PREFIX = re.compile(r"""(?<![\w'"])u(?=['"])""")
 def message_text(message):
     """A jsonschema message as the Python 3 server printed it.
 
-    On Python 2.7 jsonschema quotes strings as ``u'a'``; the servers the spec
-    describes did not.
+    On Python 2.7 jsonschema quotes strings as ``u'a'``; the servers that
+    docs/server-api.rst describes did not.
     """
     return _TEXT_PREFIX.sub("", message) if six.PY2 else message
 

@@ -1,8 +1,9 @@
+# -*- coding: utf-8 -*-
 """``LocalServer``: a faithful TopChef server on loopback, for tests and development.
 
 It answers real HTTP on a real port, with keep-alive, one thread per
 connection, and the behaviour of either server generation, as the TopChef
-HTTP API reference describes them (its sections 2 and 3)::
+HTTP API reference describes them (docs/server-api.rst §2 and §3)::
 
     from topchef_client.testing import LocalServer
 
@@ -19,9 +20,10 @@ import threading
 from six.moves import BaseHTTPServer, socketserver
 
 from topchef_client.compat import monotonic
+from topchef_client.testing import http11
+from topchef_client.testing.app2016 import App2016
+from topchef_client.testing.app2017 import App2017
 from topchef_client.testing.clock import SystemClock
-from topchef_client.testing.generation2016 import Generation2016
-from topchef_client.testing.generation2017 import Generation2017
 from topchef_client.testing.storage import Storage
 from topchef_client.testing.web import Request, html_error
 
@@ -32,13 +34,9 @@ if MYPY:  # type annotations, in comments that Python 2.7 can read
 
 log = logging.getLogger(__name__)
 
-GENERATIONS = {"2016": Generation2016, "2017": Generation2017}
+#: The application that answers for each API generation.
+APPLICATIONS = {"2016": App2016, "2017": App2017}
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024  # bytes; a larger request body is answered 413
-_BODYLESS_STATUSES = (204, 304)
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 class _RequestHandler(BaseHTTPServer.BaseHTTPRequestHandler):
@@ -61,14 +59,14 @@ class _RequestHandler(BaseHTTPServer.BaseHTTPRequestHandler):
     def _serve(self):
         owner = self.server.owner
         try:
-            body = self._read_body(owner.max_body_size)
-        except _BodyTooLarge:
-            self.close_connection = True  # the unread body makes the stream unusable
-            self._send(html_error(413))
+            body = http11.read_request_body(http11.FileStream(self.rfile),
+                                            list(self.headers.items()), owner.max_body_size)[0]
+        except http11.Incomplete:
+            self.close_connection = True  # the client left in the middle of its body
             return
-        except ValueError:
-            self.close_connection = True
-            self._send(html_error(400))
+        except http11.BadMessage as error:
+            self.close_connection = True  # what is left of the body makes the stream unusable
+            self._send(html_error(error.status))
             return
         request = Request(self.command, self.path, self.headers, body,
                           host="%s:%d" % self.server.server_address[:2])
@@ -76,42 +74,18 @@ class _RequestHandler(BaseHTTPServer.BaseHTTPRequestHandler):
         owner._count_request()
         self._send(response)
 
-    def _read_body(self, limit):
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            return self._read_chunked(limit)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length < 0:
-            raise ValueError("negative Content-Length")
-        if length > limit:
-            raise _BodyTooLarge()
-        return self.rfile.read(length) if length else b""
-
-    def _read_chunked(self, limit):
-        chunks, total = [], 0
-        while True:
-            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-            if size == 0:
-                while self.rfile.readline().strip():  # trailers
-                    pass
-                return b"".join(chunks)
-            total += size
-            if total > limit:
-                raise _BodyTooLarge()
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline()
-
     def _send(self, response):
         lines = ["%s %d %s" % (self.protocol_version, response.status,
                                self.responses.get(response.status, ("",))[0]),
                  "Server: %s" % self.server_version,
                  "Date: %s" % email.utils.formatdate(usegmt=True)]
         lines.extend("%s: %s" % header for header in response.headers)
-        if response.status not in _BODYLESS_STATUSES:
+        if response.status not in http11.BODYLESS_STATUSES:
             lines.append("Content-Length: %d" % len(response.body))
         if self.close_connection:
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        send_body = self.command != "HEAD" and response.status not in _BODYLESS_STATUSES
+        send_body = self.command != "HEAD" and response.status not in http11.BODYLESS_STATUSES
         # One write: headers and body in separate segments would meet Nagle's
         # algorithm and the peer's delayed ACK, and cost 40 ms a request.
         self.wfile.write(head + response.body if send_body else head)
@@ -190,7 +164,7 @@ class LocalServer(object):
     :param clock: a callable returning POSIX seconds, such as
         ``ManualClock()``; it drives ``has_timed_out`` and every timestamp.
     :param quirks: reproduce the real servers' bugs that a client meets at run
-        time (the reference's section 6); ``False`` answers what their code
+        time (docs/server-api.rst §6); ``False`` answers what their code
         meant to answer.
     :param max_body_size: request bodies larger than this many bytes get 413.
     """
@@ -199,7 +173,7 @@ class LocalServer(object):
                  clock=None, quirks=True, max_body_size=DEFAULT_MAX_BODY_SIZE):
         # type: (Union[str, int], Optional[str], str, int, Optional[Callable[[], float]], bool, int) -> None
         self.generation = str(generation)
-        if self.generation not in GENERATIONS:
+        if self.generation not in APPLICATIONS:
             raise ValueError("generation must be '2016' or '2017', not %r" % (generation,))
         self.db = db
         self.host = host
@@ -232,7 +206,7 @@ class LocalServer(object):
         if self.running:
             return self
         storage = Storage(self.generation, self.db)
-        self.application = GENERATIONS[self.generation](storage, self.clock, self.quirks)
+        self.application = APPLICATIONS[self.generation](storage, self.clock, self.quirks)
         try:
             self._httpd = _HTTPServer((self.host, self.port), self)
         except Exception:

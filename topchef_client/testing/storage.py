@@ -3,8 +3,9 @@
 One connection serves every request thread; the server takes ``Storage.lock``
 around each request, so a read-modify-write never interleaves with another.
 Each statement commits on its own (autocommit), which is what lets the
-generation handlers reproduce the real server's partial commits (spec section 6,
-quirks 11, 20 and 21), and what makes every answered write durable: a server
+generation handlers reproduce the real server's partial commits
+(docs/server-api.rst quirks heartbeat-400-still-counts, zero-timeout-500 and
+heartbeat-before-validation), and what makes every answered write durable: a server
 killed with SIGKILL loses nothing it had answered.
 """
 import json
@@ -44,6 +45,11 @@ _SERVICE_COLUMNS = ("id", "name", "description", "registration_schema",
 _JSON_COLUMNS = ("registration_schema", "result_schema", "parameters", "result")
 _JOB_COLUMNS = ("id", "service_id", "status", "parameters", "result", "date_submitted")
 _JOB_SUMMARY_COLUMNS = ("id", "service_id", "status", "date_submitted")
+
+
+def _stored(column, value):
+    """``value`` as the column keeps it: JSON columns hold text."""
+    return json.dumps(value) if column in _JSON_COLUMNS else value
 
 
 class Record(object):
@@ -104,22 +110,10 @@ class Storage(object):
     # Services
 
     def add_service(self, **fields):
-        values = [fields[name] for name in _SERVICE_COLUMNS]
-        for index, name in enumerate(_SERVICE_COLUMNS):
-            if name in _JSON_COLUMNS:
-                values[index] = json.dumps(values[index])
-        with self.lock:
-            self._db.execute(
-                "INSERT INTO services (%s) VALUES (%s)" % (
-                    ", ".join(_SERVICE_COLUMNS), ", ".join("?" * len(values))),
-                values)
+        self._insert("services", _SERVICE_COLUMNS, fields)
 
     def get_service(self, service_id):
-        with self.lock:
-            row = self._db.execute(
-                "SELECT %s FROM services WHERE id = ?" % ", ".join(_SERVICE_COLUMNS),
-                (service_id,)).fetchone()
-        return Record(_SERVICE_COLUMNS, row) if row else None
+        return self._get("services", _SERVICE_COLUMNS, service_id)
 
     def list_services(self):
         with self.lock:
@@ -142,22 +136,10 @@ class Storage(object):
     # Jobs
 
     def add_job(self, **fields):
-        values = [fields[name] for name in _JOB_COLUMNS]
-        for index, name in enumerate(_JOB_COLUMNS):
-            if name in _JSON_COLUMNS:
-                values[index] = json.dumps(values[index])
-        with self.lock:
-            self._db.execute(
-                "INSERT INTO jobs (%s) VALUES (%s)" % (
-                    ", ".join(_JOB_COLUMNS), ", ".join("?" * len(values))),
-                values)
+        self._insert("jobs", _JOB_COLUMNS, fields)
 
     def get_job(self, job_id):
-        with self.lock:
-            row = self._db.execute(
-                "SELECT %s FROM jobs WHERE id = ?" % ", ".join(_JOB_COLUMNS),
-                (job_id,)).fetchone()
-        return Record(_JOB_COLUMNS, row) if row else None
+        return self._get("jobs", _JOB_COLUMNS, job_id)
 
     def list_jobs(self, service_id=None, status=None, limit=None, summary=False):
         """Jobs in insertion order, optionally of one service and one status.
@@ -186,12 +168,25 @@ class Storage(object):
     def update_job(self, job_id, **fields):
         self._update("jobs", job_id, fields)
 
+    # The statements every table shares
+
+    def _insert(self, table, columns, fields):
+        values = [_stored(name, fields[name]) for name in columns]
+        with self.lock:
+            self._db.execute("INSERT INTO %s (%s) VALUES (%s)" % (
+                table, ", ".join(columns), ", ".join("?" * len(values))), values)
+
+    def _get(self, table, columns, row_id):
+        with self.lock:
+            row = self._db.execute("SELECT %s FROM %s WHERE id = ?" % (
+                ", ".join(columns), table), (row_id,)).fetchone()
+        return Record(columns, row) if row else None
+
     def _update(self, table, row_id, fields):
         if not fields:
             return
         names = sorted(fields)
-        values = [json.dumps(fields[name]) if name in _JSON_COLUMNS else fields[name]
-                  for name in names]
+        values = [_stored(name, fields[name]) for name in names]
         with self.lock:
             self._db.execute(
                 "UPDATE %s SET %s WHERE id = ?" % (

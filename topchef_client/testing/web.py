@@ -1,11 +1,12 @@
+# -*- coding: utf-8 -*-
 """A very small web framework that answers the way Flask and Werkzeug did.
 
 The two generations of the TopChef server were Flask applications; a client
 meets Flask's behaviour as much as TopChef's: HTML error pages for unrouted
 paths and methods, an automatic ``OPTIONS``, ``jsonify``'s pretty-printed
-bodies, and which request bodies count as JSON at all (spec section 1). This module
-reproduces that much and no more, so that ``generation2016`` and
-``generation2017`` read as lists of endpoints.
+bodies, and which request bodies count as JSON at all
+(docs/server-api.rst §1). This module reproduces that much and no more, so
+that ``app2016`` and ``app2017`` read as lists of endpoints.
 """
 import json
 import re
@@ -27,10 +28,14 @@ _REASONS = {
     405: ("Method Not Allowed", "The method is not allowed for the requested URL."),
     413: ("Request Entity Too Large", "The data value transmitted exceeds the "
                                       "capacity limit."),
+    431: ("Request Header Fields Too Large", "One or more header fields exceeds the "
+                                             "maximum size."),
     500: ("Internal Server Error", "The server encountered an internal error and "
                                    "was unable to complete your request. Either "
                                    "the server is overloaded or there is an "
                                    "error in the application."),
+    501: ("Not Implemented", "The server does not support the action requested by the "
+                             "browser."),
 }
 
 
@@ -52,7 +57,7 @@ class Request(object):
 
     @property
     def is_json(self):
-        """Whether the content type makes Flask read the body as JSON (spec section 1)."""
+        """Whether the content type makes Flask read the body as JSON (docs/server-api.rst §1)."""
         mimetype = self.mimetype
         return mimetype == "application/json" or (
             mimetype.startswith("application/") and mimetype.endswith("+json"))
@@ -88,11 +93,17 @@ class MalformedJSON(Exception):
 
 
 class HTTPException(Exception):
-    """Raised by a handler to answer with Flask's HTML error page."""
+    """Raised by a handler to answer at once: with ``response``, or Flask's HTML error page.
 
-    def __init__(self, status):
+    Flask's ``abort(response)``: a helper that finds the request unanswerable
+    (an unknown id, a body that is not JSON) raises it, and every handler
+    that calls the helper stays a straight line.
+    """
+
+    def __init__(self, status, response=None):
         Exception.__init__(self, status)
         self.status = status
+        self.response = response
 
 
 class Response(object):
@@ -106,7 +117,10 @@ class Response(object):
 
 
 def json_response(request, status, document, headers=None):
-    """Answer like Flask's ``jsonify``: sorted keys, indented unless XHR (spec section 1)."""
+    """Answer like Flask's ``jsonify``: sorted keys, indented unless XHR.
+
+    See docs/server-api.rst §1.
+    """
     if request.headers.get("x-requested-with") == "XMLHttpRequest":
         text = json.dumps(document, sort_keys=True, separators=(",", ":"))
     else:
@@ -115,7 +129,7 @@ def json_response(request, status, document, headers=None):
 
 
 def html_error(status, headers=None):
-    """Werkzeug's kind of HTML error page (spec section 1: framework errors are HTML)."""
+    """Werkzeug's kind of HTML error page (docs/server-api.rst §1: framework errors are HTML)."""
     title, description = _REASONS[status]
     page = (u'<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">\n'
             u"<title>%d %s</title>\n<h1>%s</h1>\n<p>%s</p>\n"
@@ -124,7 +138,10 @@ def html_error(status, headers=None):
 
 
 def empty_response(status, content_type=HTML_CONTENT_TYPE):
-    """A response without a body, such as the empty ``204`` of spec section 6 quirk 19."""
+    """A response without a body, such as the empty ``204`` of an empty queue.
+
+    See docs/server-api.rst quirk empty-queue-204.
+    """
     return Response(status, b"", content_type)
 
 

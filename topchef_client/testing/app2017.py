@@ -1,7 +1,8 @@
-"""The TopChef server of November 2017, version 0.2 (spec section 3), quirks and all.
+# -*- coding: utf-8 -*-
+"""The TopChef server of November 2017, version 0.2 (docs/server-api.rst §3), quirks and all.
 
 Deliberate oddities are quirks of the real server that a client meets at run
-time; each names its entry in the spec's quirk table (section 6).
+time; each names its entry among the quirks of docs/server-api.rst §6.
 """
 import copy
 import uuid
@@ -15,15 +16,16 @@ from topchef_client.testing.web import (
     JSON_CONTENT_TYPE, NOT_JSON, HTTPException, MalformedJSON, Router,
     empty_response, json_response, parse_uuid)
 
-DEFAULT_TIMEOUT = 30  # seconds; every new service starts with it (section 3.4)
+DEFAULT_TIMEOUT = 30  # seconds; every new service starts with it (docs/server-api.rst §3.4)
 STATUSES = ("REGISTERED", "WORKING", "COMPLETED", "ERROR")
 QUEUE_LIMIT = 10
 _OVERRIDABLE = ("GET", "HEAD", "POST", "DELETE", "PUT", "PATCH", "OPTIONS")
 _BODYLESS = ("GET", "HEAD", "OPTIONS", "DELETE")
 DRAFT4 = "http://json-schema.org/draft-04/schema#"
 
+# "undertand", sic (docs/server-api.rst quirk error-detail-typos).
 NOT_JSON_DETAIL = ("Could not undertand input. Either it is not JSON, or the type was "
-                   "not specified using the Content-Type header")  # sic (spec section 6, quirk 29)
+                   "not specified using the Content-Type header")
 
 
 def _schema(title, properties, required=None, **extra):
@@ -46,7 +48,8 @@ _JOB_DETAIL = _schema("Job Detail", dict(_JOB_OVERVIEW["properties"], **{
 _SERVICE_OVERVIEW = _schema("Service Overview", {
     "description": _STRING, "id": _STRING, "name": _STRING},
     ["description", "id", "name"])
-# The meta schema calls the integer timeout a string (spec section 6, quirk 30).
+# The meta schema calls the integer timeout a string
+# (docs/server-api.rst quirk meta-schema-mistakes).
 _SERVICE_DETAIL = _schema("Service Detail", dict(_SERVICE_OVERVIEW["properties"], **{
     "has_timed_out": _BOOLEAN, "is_service_available": _BOOLEAN, "timeout": _STRING,
     "job_registration_schema": _OBJECT, "job_result_schema": _OBJECT,
@@ -70,7 +73,8 @@ _METADATA = _schema("API Metadata", {
 
 def _job_status(value):
     if not isinstance(value, six.string_types):
-        raise HTTPException(500)  # JobStatusField calls .upper() on it (spec section 6, quirk 22)
+        # JobStatusField calls .upper() on it (docs/server-api.rst quirk non-string-status-500).
+        raise HTTPException(500)
     if value.upper() not in STATUSES:
         raise fields.Invalid("Unknown value for job status enum")
     return value.upper()
@@ -107,20 +111,37 @@ def _errors(request, status, entries):
     return json_response(request, status, {"errors": entries})
 
 
+def _abort(request, status, title, detail):
+    """An ``HTTPException`` that answers with one error entry."""
+    return HTTPException(status, _errors(request, status, [_error(status, title, detail)]))
+
+
 def _not_json(request):
     return _errors(request, 400, [_error(400, "Request Not JSON", NOT_JSON_DETAIL)])
 
 
 def _field_errors(request, problems):
-    # "Valdation" (sic, section 6 quirk 29), one entry per field in no particular order.
+    # "Valdation" (sic: docs/server-api.rst quirk error-detail-typos), one entry
+    # per field in no particular order.
     return _errors(request, 400, [
         _error(400, "Deserialization Error From Client Data",
                "Valdation of key '%s' threw error '%s'." % (name, fields.python_repr(messages)))
         for name, messages in sorted(problems.items())])
 
 
+def _checked(request, document, field_table):
+    """The values of ``document`` by ``field_table``; a 400 answer when a field is wrong."""
+    values, problems = fields.load(document, field_table)
+    if problems:
+        raise HTTPException(400, _field_errors(request, problems))
+    return values
+
+
 def _schema_failures(schema, instance):
-    """Every draft-4 violation, as error entries; a schema that breaks raises (spec section 6, quirk 28)."""
+    """Every draft-4 violation, as error entries; a schema that breaks raises.
+
+    See docs/server-api.rst quirk invalid-schema-500.
+    """
     return [_error(400, "JSONSchema Validation Error",
                    "Validation of schema %s threw error %s" % (
                        "[%s]" % ", ".join("<ValidationError: %s>" % fields.python_repr(
@@ -129,7 +150,7 @@ def _schema_failures(schema, instance):
             for failure in jsonschema.Draft4Validator(schema).iter_errors(instance)]
 
 
-class Generation2017(Application):
+class App2017(Application):
     """Routes and endpoint classes of ``topchef/wsgi_app.py`` at version 0.2."""
 
     generation = "2017"
@@ -152,13 +173,17 @@ class Generation2017(Application):
         request = self._override_method(request)
         response = Application.handle(self, request)
         if request.method == "HEAD" and response.status == 405:
-            # The endpoint base class refuses HEAD, as JSON with no body (spec section 6, quirk 26).
+            # The endpoint base class refuses HEAD, as JSON with no body
+            # (docs/server-api.rst quirk head-405).
             return empty_response(405, JSON_CONTENT_TYPE)
         return response
 
     @staticmethod
     def _override_method(request):
-        """The X-HTTP-Method-Override middleware, which runs before routing (section 3.5)."""
+        """The X-HTTP-Method-Override middleware, which runs before routing.
+
+        See docs/server-api.rst §3.5.
+        """
         override = request.headers.get("x-http-method-override", "").upper()
         if override not in _OVERRIDABLE:
             return request
@@ -183,27 +208,34 @@ class Generation2017(Application):
             document["meta"] = meta
         return json_response(request, status, document, headers)
 
-    # Lookups with the 404s every endpoint shares
+    # Lookups and body checks with the answers every endpoint shares
 
     def _find(self, request, kind, identifier):
-        """Return ``(record, None)`` or ``(None, 404 response)``."""
+        """The service or job ``identifier`` names; a 404 answer when there is none."""
         parsed = parse_uuid(identifier)
         if parsed is None:
-            return None, _errors(request, 404, [_error(
-                404, "Not UUID Error",
-                "The string %s could not be converted to a UUID" % identifier)])
+            raise _abort(request, 404, "Not UUID Error",
+                         "The string %s could not be converted to a UUID" % identifier)
         if kind == "service":
             record = self.storage.get_service(parsed)
-            missing = _error(404, "Service Not Found",
+            if record is None:
+                raise _abort(request, 404, "Service Not Found",
                              "A service with UUID %s does not exist" % parsed)
         else:
             record = self.storage.get_job(parsed)
-            missing = _error(404, "Job Not Found", "A job with id %s was not found" % parsed)
-        if record is None:
-            return None, _errors(request, 404, [missing])
-        return record, None
+            if record is None:
+                raise _abort(request, 404, "Job Not Found",
+                             "A job with id %s was not found" % parsed)
+        return record
 
-    # Representations (section 3.3)
+    def _load(self, request, field_table):
+        """The values of the JSON body by ``field_table``; a 400 answer when it has none."""
+        body = self._json_body(request)
+        if body is None:
+            raise HTTPException(400, _not_json(request))
+        return _checked(request, body, field_table)
+
+    # Representations (docs/server-api.rst §3.3)
 
     def _job_overview(self, job):
         return {"date_submitted": self.timestamp(job.date_submitted), "id": job.id,
@@ -217,7 +249,7 @@ class Generation2017(Application):
     def _service_detail(self, service):
         return {
             "description": service.description,
-            # Strictly greater than the timeout (section 2 vs section 3: 2016 used >=).
+            # Strictly greater than the timeout; 2016 used >= (docs/server-api.rst §5).
             "has_timed_out": self.now() - service.last_checked_in > service.timeout,
             "id": service.id,
             "is_service_available": bool(service.available),
@@ -250,61 +282,52 @@ class Generation2017(Application):
             {"service_schema": _SERVICE_OVERVIEW, "new_service_schema": _NEW_SERVICE})
 
     def register_service(self, request):
-        body = self._json_body(request)
-        if body is None:
-            return _not_json(request)
-        values, problems = fields.load(body, _SERVICE_FIELDS)
-        if problems:
-            return _field_errors(request, problems)
+        values = self._load(request, _SERVICE_FIELDS)
         service_id = str(uuid.uuid4())
-        # Any timeout in the body is ignored; availability starts false (section 3.4).
+        # Any timeout in the body is ignored; availability starts false (docs/server-api.rst §3.4).
         self.storage.add_service(
             id=service_id, name=values["name"], description=values["description"],
             registration_schema=values["job_registration_schema"],
             result_schema=values["job_result_schema"], timeout=DEFAULT_TIMEOUT,
             available=False, last_checked_in=self.now())
-        # The body carries no id: only Location does (spec section 6, quirk 25).
+        # The body carries no id: only Location does
+        # (docs/server-api.rst quirk id-only-in-location).
         return self._envelope(request, 201, {"message": "service successfully created"},
                               headers=[("Location", request.url("/services/" + service_id))])
 
     def get_service(self, request, service_id):
-        service, missing = self._find(request, "service", service_id)
-        return missing or self._service_response(request, service)
+        return self._service_response(request, self._find(request, "service", service_id))
 
     def change_service(self, request, service_id):
-        service, missing = self._find(request, "service", service_id)
-        if missing:
-            return missing
+        service = self._find(request, "service", service_id)
         now = self.now()
-        # The check-in is committed whatever the body turns out to be (spec section 6, quirk 21).
+        # The check-in is committed whatever the body turns out to be
+        # (docs/server-api.rst quirk heartbeat-before-validation).
         self.storage.update_service(service.id, last_checked_in=now)
         body = self._json_body(request)
         if body is None:
             return json_response(request, 200, {
                 "meta": "Service checked in at %s" % self.naive_utc_text(now)})
-        values, problems = fields.load(body, _SERVICE_CHANGE_FIELDS)
-        if problems:
-            return _field_errors(request, problems)
+        values = _checked(request, body, _SERVICE_CHANGE_FIELDS)
         changes = dict((key, values[key]) for key in ("name", "description") if key in values)
         if "is_available" in values:
             changes["available"] = values["is_available"]
         self.storage.update_service(service.id, **changes)
         if values.get("timeout") == 0:
             # Validation lets 0 through, the model refuses it, and the other
-            # changes are already committed (spec section 6, quirk 20).
+            # changes are already committed (docs/server-api.rst quirk zero-timeout-500).
             raise HTTPException(500)
         if "timeout" in values:
             self.storage.update_service(service.id, timeout=values["timeout"])
         return self._service_response(request, self.storage.get_service(service.id))
 
     def list_service_jobs(self, request, service_id):
-        service, missing = self._find(request, "service", service_id)
-        if missing:
-            return missing
+        service = self._find(request, "service", service_id)
         return self._envelope(request, 200, [
             self._job_detail(job) for job in self.storage.list_jobs(service.id)], {
             "data_schema": {"type": "array", "items": _JOB_DETAIL},
-            # No "required" list, although parameters are required (spec section 6, quirk 30).
+            # No "required" list, although parameters are required
+            # (docs/server-api.rst quirk meta-schema-mistakes).
             "new_job_schema": {
                 "title": "New Job Schema",
                 "description": "The body to post to submit a job to this service",
@@ -312,21 +335,14 @@ class Generation2017(Application):
                 "properties": {"parameters": service.registration_schema}}})
 
     def submit_job(self, request, service_id):
-        service, missing = self._find(request, "service", service_id)
-        if missing:
-            return missing
-        body = self._json_body(request)
-        if body is None:
-            return _not_json(request)
-        values, problems = fields.load(body, _NEW_JOB_FIELDS)
-        if problems:
-            return _field_errors(request, problems)
+        service = self._find(request, "service", service_id)
+        values = self._load(request, _NEW_JOB_FIELDS)
         failures = _schema_failures(service.registration_schema, values["parameters"])
         if failures:
             return _errors(request, 400, failures)
         job_id = str(uuid.uuid4())
         # Every job of one server process shares one date_submitted: a default
-        # argument evaluated at import (spec section 6, quirk 17).
+        # argument evaluated at import (docs/server-api.rst quirk frozen-date-submitted).
         submitted = self.started_at if self.quirks else self.now()
         self.storage.add_job(id=job_id, service_id=service.id, status="REGISTERED",
                              parameters=values["parameters"], result=None,
@@ -337,25 +353,22 @@ class Generation2017(Application):
             headers=[("Location", request.url("/jobs/" + job_id))])
 
     def queue(self, request, service_id):
-        service, missing = self._find(request, "service", service_id)
-        if missing:
-            return missing
+        service = self._find(request, "service", service_id)
         # The first ten in database order, then a stable sort: not the ten
-        # oldest (spec section 6, quirk 18).
+        # oldest (docs/server-api.rst quirk queue-first-ten).
         jobs = self.storage.list_jobs(service.id, "REGISTERED", limit=QUEUE_LIMIT)
         jobs.sort(key=lambda job: job.date_submitted)
         if not jobs:
-            return empty_response(204)  # empty and not JSON (spec section 6, quirk 19)
+            # Empty and not JSON (docs/server-api.rst quirk empty-queue-204).
+            return empty_response(204)
         return self._envelope(request, 200, [self._job_detail(job) for job in jobs],
                               {"data_schema": {"type": "array", "items": _JOB_DETAIL}})
 
     def next_job(self, request, service_id):
-        service, missing = self._find(request, "service", service_id)
-        if missing:
-            return missing
+        service = self._find(request, "service", service_id)
         jobs = self.storage.list_jobs(service.id, "REGISTERED", summary=True)
         if not jobs:
-            return empty_response(204)  # (spec section 6, quirk 19)
+            return empty_response(204)  # (docs/server-api.rst quirk empty-queue-204)
         first = min(jobs, key=lambda job: job.date_submitted)  # stable: ties keep order
         return self._envelope(request, 200, self._job_detail(self.storage.get_job(first.id)),
                               {"job_schema": _JOB_DETAIL})
@@ -366,23 +379,19 @@ class Generation2017(Application):
             {"data_schema": {"type": "array", "items": _JOB_OVERVIEW}})
 
     def get_job(self, request, job_id):
-        job, missing = self._find(request, "job", job_id)
-        if missing:
-            return missing
+        job = self._find(request, "job", job_id)
         return self._envelope(request, 200, self._job_detail(job), {
             "job_info_schema": _JOB_DETAIL, "patch_request_schema": _PATCH_JOB})
 
     def change_job(self, request, job_id):
-        job, missing = self._find(request, "job", job_id)
-        if missing:
-            return missing
+        job = self._find(request, "job", job_id)
         body = self._json_body(request)
         if body is None:
             return _not_json(request)
         if not isinstance(body, dict):
             return _field_errors(request, {"_schema": [fields.INVALID_INPUT]})
-        # Unknown keys, "result" among them, are ignored (spec section 6, quirk 23); null
-        # means no change.
+        # Unknown keys, "result" among them, are ignored
+        # (docs/server-api.rst quirk result-singular-ignored); null means no change.
         results, status = body.get("results"), body.get("status")
         problems = {}
         if results is not None and not isinstance(results, dict):
@@ -402,21 +411,17 @@ class Generation2017(Application):
             self.storage.update_job(job.id, result=results)
         if status is not None:
             self.storage.update_job(job.id, status=status)
-        # A bare job, unlike GET's envelope (spec section 6, quirk 24).
+        # A bare job, unlike GET's envelope (docs/server-api.rst quirk bare-job-patch-reply).
         return json_response(request, 200, self._job_detail(self.storage.get_job(job.id)))
 
     def describe_validator(self, request):
         return self._envelope(request, 200, {}, {"validator_schema": _VALIDATOR})
 
     def validate(self, request):
-        body = self._json_body(request)
-        if body is None:
-            return _not_json(request)
-        values, problems = fields.load(body, _VALIDATOR_FIELDS)
-        if problems:
-            return _field_errors(request, problems)
+        values = self._load(request, _VALIDATOR_FIELDS)
         # Draft 4 whatever "$schema" says; the schema itself is not checked
-        # first, and one that breaks the validator is a 500 (spec section 6, quirk 28).
+        # first, and one that breaks the validator is a 500
+        # (docs/server-api.rst quirk invalid-schema-500).
         failures = _schema_failures(values["schema"], values["object"])
         if failures:
             return _errors(request, 400, failures)

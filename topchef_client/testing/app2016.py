@@ -1,9 +1,10 @@
-"""The TopChef server of September 2016 (spec section 2), quirks and all.
+# -*- coding: utf-8 -*-
+"""The TopChef server of September 2016 (docs/server-api.rst §2), quirks and all.
 
 Every deliberate deviation from sensible behaviour below is a quirk of the
-real server that a client meets at run time; each names its entry in the
-spec's quirk table (section 6). With ``quirks=False`` the 500s that are plain bugs
-answer what the code meant to answer instead.
+real server that a client meets at run time; each names its entry among the
+quirks of docs/server-api.rst §6. With ``quirks=False`` the 500s that are
+plain bugs answer what the code meant to answer instead.
 """
 import re
 import uuid
@@ -16,13 +17,15 @@ from topchef_client.testing.web import (
     NOT_JSON, HTTPException, MalformedJSON, Router, empty_response, json_response,
     parse_uuid)
 
-HEARTBEAT_TIMEOUT = 30  # seconds, fixed: nothing in the 2016 API can set it (section 2.4)
+# Seconds, fixed: nothing in the 2016 API can set it (docs/server-api.rst §2.4).
+HEARTBEAT_TIMEOUT = 30
 STATUSES = ("REGISTERED", "WORKING", "COMPLETED")
 # The marshmallow regex; note that "$" also matches before a final newline,
-# which is how "WORKING\n" slips through to the database (spec section 6, quirk 14).
+# which is how "WORKING\n" slips through to the database
+# (docs/server-api.rst quirk status-newline-500).
 _STATUS_PATTERN = re.compile(r"^(REGISTERED|WORKING|COMPLETED)$")
 
-# GET /services meta, as the server inlines it (section 2.5).
+# GET /services meta, as the server inlines it (docs/server-api.rst §2.5).
 POST_SCHEMA = {
     "type": "object",
     "required": ["description", "job_registration_schema", "name"],
@@ -69,7 +72,10 @@ _JOB_UPDATE_FIELDS = {
 
 
 def trim_registration_schema(schema):
-    """What survives the round trip through marshmallow-jsonschema (section 2.4, section 6 quirk 7)."""
+    """What survives the round trip through marshmallow-jsonschema.
+
+    See docs/server-api.rst §2.4 and quirk trimmed-schemas.
+    """
     trimmed = dict((key, schema[key]) for key in ("properties", "required") if key in schema)
     trimmed["type"] = "object"
     return trimmed
@@ -79,7 +85,15 @@ def _errors(request, status, errors):
     return json_response(request, status, {"errors": errors})
 
 
-class Generation2016(Application):
+def _parsed_id(request, identifier, message):
+    """``identifier`` as a canonical UUID; a 404 saying ``message % identifier`` if it is none."""
+    parsed = parse_uuid(identifier)
+    if parsed is None:
+        raise HTTPException(404, _errors(request, 404, message % identifier))
+    return parsed
+
+
+class App2016(Application):
     """Routes and handlers of ``topchef/api_server.py`` at commit 33b511a."""
 
     generation = "2016"
@@ -100,8 +114,9 @@ class Generation2016(Application):
         router.add("/jobs/<job_id>", GET=self.get_job, PUT=self.update_job)
         router.add("/jobs/<job_id>/next", GET=self.next_job)
 
-    # The JSON gate of decorators.py (section 2.2): falsy JSON is "not JSON" (spec section 6, quirk 13),
-    # malformed JSON is Flask's 400 HTML page.
+    # The JSON gate of decorators.py (docs/server-api.rst §2.2): falsy JSON is
+    # "not JSON" (docs/server-api.rst quirk falsy-json-rejected), malformed
+    # JSON is Flask's 400 HTML page.
 
     def _json_body(self, request):
         try:
@@ -113,12 +128,13 @@ class Generation2016(Application):
         return body
 
     def _gate(self, request):
+        """The JSON body; the gate's 400 answer when there is none."""
         body = self._json_body(request)
         if body is None:
-            return None, _errors(request, 400, "The request body is not JSON")
-        return body, None
+            raise HTTPException(400, _errors(request, 400, "The request body is not JSON"))
+        return body
 
-    # Representations (section 2.4)
+    # Representations (docs/server-api.rst §2.4)
 
     def _service_summary(self, request, service):
         return {
@@ -137,7 +153,7 @@ class Generation2016(Application):
 
     def _job_summary(self, job):
         # Parameters are missing from summaries: the handlers never attach the
-        # file store to jobs they load (spec section 6, quirk 8).
+        # file store to jobs they load (docs/server-api.rst quirk lists-without-parameters).
         return {"date_submitted": self.timestamp(job.date_submitted), "id": job.id,
                 "status": job.status}
 
@@ -160,16 +176,13 @@ class Generation2016(Application):
             "version": "0.1dev"}})
 
     def echo(self, request):
-        body, error = self._gate(request)
-        return error or json_response(request, 200, {"data": body})
+        return json_response(request, 200, {"data": self._gate(request)})
 
     def validator(self, request):
-        body, error = self._gate(request)
-        if error:
-            return error
+        body = self._gate(request)
         # jsonschema.validate of jsonschema 2.5: the draft from "$schema", the
         # schema checked first, only the first error reported. A missing key
-        # or a bad schema escapes as a 500 (spec section 6, quirk 15).
+        # or a bad schema escapes as a 500 (docs/server-api.rst quirk validator-500).
         instance, schema = body["object"], body["schema"]
         validator_class = jsonschema.validators.validator_for(
             schema, default=jsonschema.Draft4Validator)
@@ -178,7 +191,8 @@ class Generation2016(Application):
         validator_class.check_schema(schema)
         for failure in validator_class(schema).iter_errors(instance):
             if failure.context:
-                # The sub-errors are not JSON-serialisable (spec section 6, quirk 15).
+                # The sub-errors are not JSON-serialisable
+                # (docs/server-api.rst quirk validator-500).
                 raise HTTPException(500)
             return _errors(request, 400, {"message": fields.message_text(failure.message),
                                           "context": []})
@@ -191,9 +205,7 @@ class Generation2016(Application):
             "meta": {"POST_schema": POST_SCHEMA}})
 
     def register_service(self, request):
-        body, error = self._gate(request)
-        if error:
-            return error
+        body = self._gate(request)
         values, problems = fields.load(body, _SERVICE_FIELDS)
         if problems:
             return _errors(request, 400, {
@@ -204,12 +216,14 @@ class Generation2016(Application):
         self.storage.add_service(
             id=service_id, name=values["name"], description=values["description"],
             registration_schema=trim_registration_schema(values["job_registration_schema"]),
-            # The setter keeps nothing of the given schema (spec section 6, quirk 7).
+            # The setter keeps nothing of the given schema
+            # (docs/server-api.rst quirk trimmed-schemas).
             result_schema={"type": "object"},
             timeout=HEARTBEAT_TIMEOUT, available=True, last_checked_in=self.now())
         service = self.storage.get_service(service_id)
         location = request.url("/services/%s" % service_id)
-        # The message prints the id as a decimal integer (spec section 6, quirk 16).
+        # The message prints the id as a decimal integer
+        # (docs/server-api.rst quirk python-reprs-in-messages).
         message = ("Service Service(id=%d, name=%s, description=%s, schema=%s) "
                    "successfully registered" % (
                        service_uuid.int, service.name, service.description,
@@ -220,31 +234,30 @@ class Generation2016(Application):
             headers=[("Location", location)])
 
     def get_service(self, request, service_id):
-        parsed = parse_uuid(service_id)
-        if parsed is None:
-            return _errors(request, 404, "The service id %s is not a UUID. No service "
-                                         "with this id exists" % service_id)
+        parsed = _parsed_id(request, service_id,
+                            "The service id %s is not a UUID. No service with this id exists")
         service = self.storage.get_service(parsed)
         if service is None:
             if self.quirks:
-                raise HTTPException(500)  # the None check comes too late (spec section 6, quirk 1)
+                # The None check comes too late (docs/server-api.rst quirk unknown-service-500).
+                raise HTTPException(500)
             return _errors(request, 404, "A service with id %s was not found" % parsed)
         return json_response(request, 200, {"data": self._service_detail(request, service)})
 
     def heartbeat(self, request, service_id):
-        parsed = parse_uuid(service_id)
-        if parsed is None:
-            return _errors(request, 404, "Unable to parse id %s as a UUID" % service_id)
+        parsed = _parsed_id(request, service_id, "Unable to parse id %s as a UUID")
         if self.storage.get_service(parsed) is None:
-            # Wrong noun and an unfilled %s, verbatim (spec section 6, quirk 10).
+            # Wrong noun and an unfilled %s, verbatim
+            # (docs/server-api.rst quirk heartbeat-404-text).
             return _errors(request, 404, "The job with id %s does not exist")
         now = self.now()
-        # Committed before the body is read (spec section 6, quirk 11).
+        # Committed before the body is read (docs/server-api.rst quirk heartbeat-400-still-counts).
         self.storage.update_service(parsed, last_checked_in=now)
         if self._json_body(request) is None:
             return json_response(request, 200, {"data": "service %s checked in at %s" % (
                 parsed, self.naive_utc_text(now))})
-        # A truthy JSON body changes the reply, and its clock (spec section 6, quirk 12).
+        # A truthy JSON body changes the reply, and its clock
+        # (docs/server-api.rst quirk heartbeat-reply-shapes).
         return json_response(request, 200, {"meta": "service %s has heartbeated at %s" % (
             parsed, self.naive_local_text(now))})
 
@@ -252,7 +265,8 @@ class Generation2016(Application):
         """The service of a ``/services/<id>/jobs`` route, which never parses its id."""
         parsed = parse_uuid(service_id)
         if parsed is None:
-            raise HTTPException(500)  # the database converter raises (spec section 6, quirk 5)
+            # The database converter raises (docs/server-api.rst quirk non-uuid-service-jobs-500).
+            raise HTTPException(500)
         return self.storage.get_service(parsed)
 
     def list_service_jobs(self, request, service_id):
@@ -264,9 +278,7 @@ class Generation2016(Application):
             for job in self.storage.list_jobs(service.id, summary=True)]})
 
     def submit_job(self, request, service_id):
-        body, error = self._gate(request)
-        if error:
-            return error
+        body = self._gate(request)
         service = self._service_for_jobs(service_id)
         if service is None:
             return _errors(request, 404, "A service with id %s was not found" % service_id)
@@ -280,7 +292,9 @@ class Generation2016(Application):
                                 cls=jsonschema.Draft4Validator)
         except jsonschema.ValidationError as failure:
             if self.quirks:
-                raise HTTPException(500)  # the exception escapes Job.__init__ (spec section 6, quirk 6)
+                # The exception escapes Job.__init__
+                # (docs/server-api.rst quirk invalid-parameters-500).
+                raise HTTPException(500)
             return _errors(request, 400, fields.message_text(failure.message))
         job_id = str(uuid.uuid1())
         self.storage.add_job(id=job_id, service_id=service.id, status="REGISTERED",
@@ -295,12 +309,11 @@ class Generation2016(Application):
             headers=[("Location", request.url("/jobs/%s" % job_id))])
 
     def queue(self, request, service_id):
-        parsed = parse_uuid(service_id)
-        if parsed is None:
-            return _errors(request, 404, "Could not parse job_id=%s as a UUID" % service_id)
+        parsed = _parsed_id(request, service_id, "Could not parse job_id=%s as a UUID")
         if self.storage.get_service(parsed) is None:
             return _errors(request, 404, "Could not find service with id %s" % parsed)
-        # Every REGISTERED job, no limit, no parameters (section 2.5, section 6 quirk 8).
+        # Every REGISTERED job, no limit, no parameters
+        # (docs/server-api.rst §2.5, quirk lists-without-parameters).
         return json_response(request, 200, {"data": [
             self._job_summary(job)
             for job in self.storage.list_jobs(parsed, "REGISTERED", summary=True)]})
@@ -310,21 +323,15 @@ class Generation2016(Application):
             self._job_with_parameters(job) for job in self.storage.list_jobs()]})
 
     def get_job(self, request, job_id):
-        parsed = parse_uuid(job_id)
-        if parsed is None:
-            return _errors(request, 404, "Could not parse job_id=%s as a UUID" % job_id)
+        parsed = _parsed_id(request, job_id, "Could not parse job_id=%s as a UUID")
         job = self.storage.get_job(parsed)
         if job is None:
             return _errors(request, 404, "A job with id %s was not found" % parsed)
         return json_response(request, 200, {"data": self._job_detail(job)})
 
     def update_job(self, request, job_id):
-        body, error = self._gate(request)
-        if error:
-            return error
-        parsed = parse_uuid(job_id)
-        if parsed is None:
-            return _errors(request, 404, "Unable to cast job id %s to a UUID" % job_id)
+        body = self._gate(request)
+        parsed = _parsed_id(request, job_id, "Unable to cast job id %s to a UUID")
         job = self.storage.get_job(parsed)
         if job is None:
             return _errors(request, 404, "Unable to find job with id %s" % parsed)
@@ -332,13 +339,15 @@ class Generation2016(Application):
         if problems:
             return _errors(request, 400, problems)
         if "status" not in values or "result" not in values:
-            # Job.update indexes both keys; "results" is not "result" (spec section 6, quirk 9).
+            # Job.update indexes both keys; "results" is not "result"
+            # (docs/server-api.rst quirk put-needs-all-fields).
             raise HTTPException(500)
         # The files are written before the commit and never rolled back.
         self.storage.update_job(parsed, parameters=values["parameters"],
                                 result=values["result"])
         if values["status"] not in STATUSES:
-            raise HTTPException(500)  # e.g. "WORKING\n" fails the CHECK (spec section 6, quirk 14)
+            # "WORKING\n", say, fails the CHECK (docs/server-api.rst quirk status-newline-500).
+            raise HTTPException(500)
         self.storage.update_job(parsed, status=values["status"])
         job = self.storage.get_job(parsed)
         return json_response(request, 200, {"data": {
@@ -347,13 +356,13 @@ class Generation2016(Application):
             headers=[("Location", request.url("/jobs/%s" % parsed))])
 
     def next_job(self, request, job_id):
-        parsed = parse_uuid(job_id)
-        if parsed is None:
-            return _errors(request, 404, "id %s could not be coerced to a UUID" % job_id)
+        parsed = _parsed_id(request, job_id, "id %s could not be coerced to a UUID")
         job = self.storage.get_job(parsed)
         if job is None:
-            raise HTTPException(500)  # None.next(...) (spec section 6, quirk 2)
-        # The newest later job of any service and status, not the next one (spec section 6, quirk 3).
+            # None.next(...) (docs/server-api.rst quirk unknown-job-next-500).
+            raise HTTPException(500)
+        # The newest later job of any service and status, not the next one
+        # (docs/server-api.rst quirk next-job-redirect).
         later = [other for other in self.storage.list_jobs(summary=True)
                  if other.date_submitted > job.date_submitted]
         if not later:
@@ -365,9 +374,7 @@ class Generation2016(Application):
             headers=[("Location", target)])
 
     def update_service_job(self, request, service_id, job_id):
-        body, error = self._gate(request)
-        if error:
-            return error
+        self._gate(request)
         service_uuid, job_uuid = parse_uuid(service_id), parse_uuid(job_id)
         if service_uuid is None or job_uuid is None:
             raise HTTPException(500)
@@ -375,4 +382,6 @@ class Generation2016(Application):
             return _errors(request, 404, "A service with id %s was not found" % service_id)
         if self.storage.get_job(job_uuid) is None:
             return _errors(request, 404, "A job with id %s was not found" % job_id)
-        raise HTTPException(500)  # every other request fails and saves nothing (spec section 6, quirk 4)
+        # Every other request fails and saves nothing
+        # (docs/server-api.rst quirk service-job-put-500).
+        raise HTTPException(500)
