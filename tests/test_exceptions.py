@@ -8,14 +8,14 @@ from six.moves import builtins
 
 from topchef_client import exceptions
 from topchef_client.exceptions import (
-    BadRequest, JobFailed, JobNotFound, JobWaitTimeout, NetworkError, NotFound,
-    ProcessingError, ProtocolError, ResponseError, ResponseTimeout, ServerError,
-    ServiceNotFound, TopChefError, ValidationError, excerpt)
+    BadRequest, JobCrashed, JobFailed, JobNotFound, JobWaitTimeout, NetworkError, NotFound,
+    ProcessingError, ProtocolError, ResponseError, ResponseTimeout, Retry, ServerError,
+    ServiceNotFound, TimeLimitExceeded, TopChefError, ValidationError, excerpt)
 from topchef_client.models import Job
 
 ALL = [TopChefError, NetworkError, ResponseTimeout, ResponseError, BadRequest, NotFound,
        ServiceNotFound, JobNotFound, ServerError, ProtocolError, ValidationError,
-       ProcessingError, JobFailed, JobWaitTimeout]
+       ProcessingError, TimeLimitExceeded, JobCrashed, JobFailed, JobWaitTimeout]
 
 
 @pytest.mark.parametrize("error_class, bases", [
@@ -30,6 +30,8 @@ ALL = [TopChefError, NetworkError, ResponseTimeout, ResponseError, BadRequest, N
     (ProtocolError, (TopChefError,)),
     (ValidationError, (TopChefError, ValueError)),
     (ProcessingError, (TopChefError, RuntimeError)),
+    (TimeLimitExceeded, (ProcessingError,)),
+    (JobCrashed, (ProcessingError,)),
     (JobFailed, (TopChefError,)),
     (JobWaitTimeout, (TopChefError,)),
 ])
@@ -40,7 +42,24 @@ def test_each_exception_has_its_place_in_the_tree(error_class, bases):
 def test_every_exception_of_the_module_is_known_here():
     defined = set(value for value in vars(exceptions).values()
                   if inspect.isclass(value) and issubclass(value, BaseException))
-    assert defined == set(ALL)
+    assert defined == set(ALL + [Retry])
+
+
+def test_retry_is_raised_by_run_not_by_the_library_so_it_stands_outside_the_root():
+    assert Retry.__bases__ == (Exception,)
+    assert Retry.__doc__.startswith("Raised by ``run``")
+    assert "\n    Retry " in exceptions.__doc__
+
+
+@pytest.mark.parametrize("delay", [-1, float("nan"), float("inf"), "10"])
+def test_a_retry_delay_that_is_no_finite_number_of_seconds_is_refused_naming_it(delay):
+    with pytest.raises((TypeError, ValueError)) as caught:
+        Retry(delay=delay)
+    assert "delay" in str(caught.value)
+
+
+def test_a_time_limit_exceeded_can_be_made_without_a_message():
+    assert "time limit" in str(TimeLimitExceeded())
 
 
 def drawn_tree():

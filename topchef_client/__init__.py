@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     # Running jobs
-    "Client",
+    "Client", "Retry",
     # Submitting jobs
     "TopChef", "Connection",
     # Models
@@ -24,7 +24,8 @@ __all__ = [
     # Exceptions
     "TopChefError", "NetworkError", "ResponseTimeout", "ResponseError", "BadRequest",
     "NotFound", "ServiceNotFound", "JobNotFound", "ServerError", "ProtocolError",
-    "ValidationError", "ProcessingError", "JobFailed", "JobWaitTimeout",
+    "ValidationError", "ProcessingError", "TimeLimitExceeded", "JobCrashed", "JobFailed",
+    "JobWaitTimeout",
 ]
 
 #: The module each public name comes from; the exceptions come from
@@ -38,9 +39,9 @@ MYPY = False
 if MYPY:  # what a type checker and an editor see, without the lazy loading
     from topchef_client.api import Connection  # noqa: F401
     from topchef_client.exceptions import (  # noqa: F401
-        BadRequest, JobFailed, JobNotFound, JobWaitTimeout, NetworkError, NotFound,
-        ProcessingError, ProtocolError, ResponseError, ResponseTimeout, ServerError,
-        ServiceNotFound, TopChefError, ValidationError)
+        BadRequest, JobCrashed, JobFailed, JobNotFound, JobWaitTimeout, NetworkError,
+        NotFound, ProcessingError, ProtocolError, ResponseError, ResponseTimeout, Retry,
+        ServerError, ServiceNotFound, TimeLimitExceeded, TopChefError, ValidationError)
     from topchef_client.models import (  # noqa: F401
         COMPLETED, ERROR, REGISTERED, STATUSES, WORKING, Job, Service)
     from topchef_client.producer import TopChef  # noqa: F401

@@ -142,14 +142,15 @@ class Connection(object):
         """
         return self._adapter.list_services(with_state)
 
-    def get_service(self, service_id):
-        # type: (Union[str, uuid.UUID]) -> Service
+    def get_service(self, service_id, retry=True):
+        # type: (Union[str, uuid.UUID], bool) -> Service
         """One service, with its schemas.
 
+        :param retry: False for a single attempt (no retries).
         :raises ServiceNotFound: no service has this id.
         """
         service_id = canonical_id(service_id, ServiceNotFound)
-        return self._adapter.get_service(service_id)
+        return self._adapter.get_service(service_id, retry)
 
     def register_service(self, name, description, job_registration_schema,
                          job_result_schema=None, service_timeout=None, timeout=None):

@@ -1,6 +1,9 @@
-"""What a worker knows of its service: fetched once, its schemas compiled once."""
+"""How a worker is bound to its service: its connection, and the service fetched once."""
+import logging
 import threading
 
+from topchef_client import defaults, options
+from topchef_client.api import Connection
 from topchef_client.compat import monotonic
 from topchef_client.exceptions import ValidationError
 from topchef_client.schemas import Schema
@@ -8,11 +11,66 @@ from topchef_client.schemas import Schema
 MYPY = False
 if MYPY:  # type annotations, in comments that Python 2.7 can read
     from typing import Any, Dict, Optional  # noqa: F401
-    from topchef_client.api import Connection  # noqa: F401
+    from typing import List, Tuple  # noqa: F401
     from topchef_client.models import Service  # noqa: F401
+
+log = logging.getLogger("topchef_client.worker")
 
 #: After a validation failure the schemas are fetched again, at most this often.
 SCHEMA_REFRESH_INTERVAL = 10.0
+#: Keyword arguments of ``Client`` that configure its ``Connection``.
+CONNECTION_OPTIONS = ("request_timeout", "retries", "auth", "headers", "verify", "cert",
+                      "session", "pool_size", "generation")
+
+
+def connection_for(address, connection_options):
+    # type: (str, Dict[str, Any]) -> Connection
+    """A ``Connection`` from the ``Client`` keyword arguments that configure one."""
+    connection_options = dict(connection_options)
+    if "request_timeout" in connection_options:
+        connection_options["timeout"] = connection_options.pop("request_timeout")
+    return Connection(address, **connection_options)
+
+
+def worker_connection(worker, address, connection, connection_options):
+    # type: (Any, str, Optional[Connection], Dict[str, Any]) -> Connection
+    """The connection of a new worker: ``connection``, or one made from the options."""
+    unknown = set(connection_options) - set(CONNECTION_OPTIONS)
+    if unknown:
+        raise TypeError("%s() got unexpected keyword arguments: %s" % (
+            type(worker).__name__, ", ".join(sorted(unknown))))
+    if connection is None:
+        connection_options.setdefault("pool_size", max(defaults.DEFAULT_POOL_SIZE,
+                                                       worker.threads + 2))
+        return connection_for(address, connection_options)
+    if connection_options:
+        raise TypeError("give connection options to the Connection, not with "
+                        "connection=: %s" % ", ".join(sorted(connection_options)))
+    if not isinstance(connection, Connection):
+        raise TypeError("connection must be a topchef_client.Connection, not %s"
+                        % options.describe(connection))
+    return connection
+
+
+def register(address, name, description, job_registration_schema, job_result_schema,
+             service_timeout, worker_options):
+    # type: (str, str, str, Dict[str, Any], Optional[Dict[str, Any]], Optional[int], Dict[str, Any]) -> Tuple[Connection, Service, List[Schema]]
+    """Register a service for ``Client.register_service``: (connection, service, schemas).
+
+    The connection options are taken out of ``worker_options``; the schemas
+    are compiled first, so that a broken one fails before the service exists.
+    """
+    connection = worker_options.pop("connection", None) or connection_for(address, dict(
+        (key, worker_options.pop(key)) for key in list(worker_options)
+        if key in CONNECTION_OPTIONS))
+    if job_result_schema is None:
+        job_result_schema = {"type": "object"}
+    schemas = [Schema(job_registration_schema, "parameters"),
+               Schema(job_result_schema, "result")]
+    service = connection.register_service(name, description, job_registration_schema,
+                                          job_result_schema, service_timeout)
+    log.info("registered service %s (%s)", service.id, name)
+    return connection, service, schemas
 
 
 class ServiceBinding(object):
@@ -45,10 +103,10 @@ class ServiceBinding(object):
                     self.fetch()
         return self.service  # type: ignore[return-value]
 
-    def fetch(self):
-        # type: () -> Service
-        """Fetch the service and its schemas now."""
-        service = self.connection.get_service(self.id)
+    def fetch(self, retry=True):
+        # type: (bool) -> Service
+        """Fetch the service and its schemas now (``retry=False``: in a single attempt)."""
+        service = self.connection.get_service(self.id, retry=retry)
         self.use(service, Schema(service.job_registration_schema or {}, "parameters"),
                  Schema(service.job_result_schema or {}, "result"), from_server=True)
         return service

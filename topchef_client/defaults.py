@@ -52,6 +52,17 @@ DEFAULT_MAX_FAILURE_BACKOFF = 30.0
 #: is put back in the queue as REGISTERED.
 DEFAULT_EXIT_GRACE_PERIOD = 5.0
 
+#: An error report (the result of a failed job) carries at most this many
+#: characters of the error's message...
+MAX_ERROR_MESSAGE = 2000
+#: ... and this many of its traceback, the end kept: together well under the
+#: 1 MiB request bodies that proxies in front of servers commonly allow, and
+#: small enough for a log line.
+MAX_ERROR_TRACEBACK = 8000
+#: Seconds a job's process (process isolation) has to end after SIGTERM
+#: before it is killed.
+DEFAULT_CHILD_STOP_TIMEOUT = 2.0
+
 # Submitter (producer.py)
 
 #: First pause between polls while waiting for a job; it grows by half each

@@ -12,8 +12,12 @@
      +-- ProtocolError                   the answer is not what the API promises
      +-- ValidationError (ValueError)    a document breaks its JSON Schema
      +-- ProcessingError (RuntimeError)  a worker's run() failed or gave a bad result
+     |    +-- TimeLimitExceeded          ... ran past its time limit
+     |    +-- JobCrashed                 ... killed the process it ran in
      +-- JobFailed                       a waited-for job ended in error
      +-- JobWaitTimeout                  a waited-for job did not finish in time
+
+    Retry                                raised by run() to have its job run again
 
 Catch ``TopChefError`` for everything. Errors that come from an HTTP exchange
 carry ``method``, ``url`` (any password removed), ``status_code`` and
@@ -103,6 +107,42 @@ class ValidationError(TopChefError, ValueError):
 
 class ProcessingError(TopChefError, RuntimeError):
     """Raised when a worker's ``run`` raises, or returns an invalid result."""
+
+
+class TimeLimitExceeded(ProcessingError):
+    """Raised when a job runs past its worker's ``time_limit``.
+
+    The worker raises it inside a ``run`` that overstays (and reports the
+    job as failed with it), so it can be created without a message.
+    """
+
+    def __init__(self, message="run() exceeded its time limit", **http):
+        # type: (str, **Any) -> None
+        ProcessingError.__init__(self, message, **http)
+
+
+class JobCrashed(ProcessingError):
+    """Raised when the child process running a job dies (a signal, an exit)."""
+
+
+class Retry(Exception):
+    """Raised by ``run`` to put its job back in the queue and run it again.
+
+    :param message: why (it ends up in the error report if the retries run out).
+    :param delay: seconds before the job is run again here; None: the
+        worker's failure backoff, growing with each attempt.
+
+    A worker runs a job again at most ``max_retries`` times; then the job
+    fails with the last error and the number of attempts.
+    """
+
+    def __init__(self, message="run() asked to run the job again", delay=None):
+        # type: (str, Optional[float]) -> None
+        Exception.__init__(self, message)
+        if delay is not None:
+            from topchef_client.options import seconds
+            delay = seconds("delay", delay, allow_zero=True, maximum=86400.0)
+        self.delay = delay
 
 
 class JobFailed(TopChefError):

@@ -183,10 +183,10 @@ class Generation2016(Generation):
         info.update(Generation.server_info(self, document))
         return info
 
-    def get_service(self, service_id):
+    def get_service(self, service_id, retry=True):
         try:
             reply = self.request("GET", "/services/%s" % service_id,
-                                 not_found=ServiceNotFound)
+                                 not_found=ServiceNotFound, retry=retry)
         except ServerError as error:
             # An unknown service is a 500 here (docs/server-api.rst quirk
             # unknown-service-500): look for it in the list.
@@ -309,8 +309,9 @@ class Generation2017(Generation):
         # The list has no heartbeat state (docs/server-api.rst §3.3): ask each service.
         return [self.get_service(service.id) for service in services]
 
-    def get_service(self, service_id):
-        reply = self.request("GET", "/services/%s" % service_id, not_found=ServiceNotFound)
+    def get_service(self, service_id, retry=True):
+        reply = self.request("GET", "/services/%s" % service_id, not_found=ServiceNotFound,
+                             retry=retry)
         return self.service(reply.data(dict), reply)
 
     def registered_service(self, reply, name, description, registration_schema,

@@ -15,8 +15,9 @@ log = logging.getLogger("topchef_client.worker")
 class WorkerStats(object):
     """Counters of a worker, safe to read from any thread."""
 
-    names = ("jobs_completed", "jobs_failed", "jobs_invalid", "heartbeats_sent",
-             "heartbeats_failed", "polls", "polls_failed")
+    names = ("jobs_completed", "jobs_failed", "jobs_invalid", "jobs_retried",
+             "jobs_recovered", "heartbeats_sent", "heartbeats_failed", "polls",
+             "polls_failed", "threads_abandoned", "child_processes_died")
 
     def __init__(self):
         self._lock = threading.Lock()

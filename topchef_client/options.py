@@ -14,6 +14,17 @@ if MYPY:  # type annotations, in comments that Python 2.7 can read
     from typing import Any, Dict, Iterable, Optional, Tuple, Union  # noqa: F401
 
 
+class _FromClass(object):
+    """The default of an option that a class attribute of the same name gives."""
+
+    def __repr__(self):
+        return "<the class attribute>"
+
+
+#: See ``_FromClass``.
+FROM_CLASS = _FromClass()
+
+
 def describe(value, with_type=True):
     # type: (Any, bool) -> str
     """A value as a message shows it: its repr (shortened) and, where useful, its type."""

@@ -1,3 +1,4 @@
+# -*- coding: utf-8 -*-
 """How a worker finds jobs: one poll of the queue at a time, never a busy loop.
 
 ``JobSource`` hands queued jobs to a worker's processing threads. The
@@ -17,7 +18,7 @@ if MYPY:  # type annotations, in comments that Python 2.7 can read
 
 
 #: A job is picked at random among this many of the oldest queued ones, so
-#: that two workers of one service rarely claim the same job (spec section 7).
+#: that two workers of one service rarely claim the same job (docs/server-api.rst §7).
 PICK_WINDOW = 10
 
 
@@ -75,6 +76,8 @@ class JobSource(object):
         self._page = []  # type: List[Job]
         self._in_flight = {}  # type: Dict[str, Job]
         self._done_lately = set()  # type: Set[str]
+        self._held = {}  # type: Dict[str, float]  # job id -> not before (monotonic)
+        self._skipped = set()  # type: Set[str]
         self._polling = False
         self._next_poll_at = 0.0
         self.burst = False
@@ -116,8 +119,13 @@ class JobSource(object):
         with self._condition:
             self._polling = False
             self._failing.reset()
+            now = monotonic()
+            for job_id, until in list(self._held.items()):
+                if until <= now:
+                    del self._held[job_id]
             fresh = [job for job in page
-                     if job.id not in self._in_flight and job.id not in self._done_lately]
+                     if job.id not in self._in_flight and job.id not in self._done_lately and
+                     job.id not in self._held and job.id not in self._skipped]
             # Whatever was done before this poll began cannot appear in a later page.
             self._done_lately -= done_before_poll
             self._page.extend(fresh)
@@ -142,6 +150,18 @@ class JobSource(object):
         with self._condition:
             self._in_flight.pop(job.id, None)
             self._done_lately.add(job.id)
+
+    def hold(self, job_id, until):
+        # type: (str, float) -> None
+        """Leave the job out of pages until the monotonic time ``until`` (a retry's delay)."""
+        with self._condition:
+            self._held[job_id] = until
+
+    def skip(self, job_id):
+        # type: (str) -> None
+        """Leave the job out of every page from now on (a job that cannot be written)."""
+        with self._condition:
+            self._skipped.add(job_id)
 
     def in_flight(self):
         # type: () -> List[Job]

@@ -1,25 +1,27 @@
 """The processing of jobs: each processing thread's loop, and one job from queue to report.
 
 For each job: make it ready (2016 queues lack parameters), validate its
-parameters, claim it (WORKING), run it, check the result, and write the
-outcome (COMPLETED, or failed with an error report). Writes are retried
-while the server is unreachable; answers that another attempt cannot change
-(404, other 4xx) are not. A job's own failure is reported, never raised.
+parameters, claim it (WORKING), run it (``execution`` or ``isolation``),
+check the result, and write the outcome: COMPLETED, failed with an error
+report, or back in the queue when ``run`` raised ``Retry``. Writes are
+retried while the server is unreachable; answers that another attempt
+cannot change (404, other 4xx) are not. A job's own failure is reported,
+never raised, and each job ends COMPLETED or failed exactly once.
 """
 import logging
-import sys
 import threading
-import traceback
-
-import six
 
 from topchef_client.compat import monotonic
-from topchef_client.documents import json_bytes
 from topchef_client.exceptions import (
     BadRequest, NotFound, ProcessingError, TopChefError, ValidationError)
+from topchef_client.execution import (
+    RunFailed, checked_result, error_report, time_limit_report)
 from topchef_client.lifecycle import ABANDONING, RUNNING, STARTING
 from topchef_client.models import COMPLETED, REGISTERED, WORKING
 from topchef_client.polling import Backoff
+from topchef_client.lanes import Lane
+from topchef_client.recovery import try_to_recover
+from topchef_client.startup import set_up
 
 MYPY = False
 if MYPY:  # type annotations, in comments that Python 2.7 can read
@@ -28,90 +30,9 @@ if MYPY:  # type annotations, in comments that Python 2.7 can read
 
 log = logging.getLogger("topchef_client.worker")
 
-
-def error_report(error, with_traceback=True):
-    # type: (BaseException, bool) -> Dict[str, str]
-    """What a failed job's result says of its failure (call it while handling ``error``)."""
-    report = {"type": type(error).__name__, "message": six.text_type(error)}
-    if with_traceback:
-        report["traceback"] = "".join(traceback.format_exception(*sys.exc_info()))
-    return report
-
-
-class Lane(object):
-    """The place of one processing thread: its thread and the job it is on.
-
-    ``abandoned`` means the lane was given up (``stop_now``): the outcome of
-    its job is not written, since the job went back to the queue.
-    ``reporting`` means the job's outcome is being written: it is then too
-    late to put the job back.
-    """
-
-    def __init__(self, number):
-        # type: (int) -> None
-        self.number = number
-        self.thread = None  # type: Optional[threading.Thread]
-        self.job = None  # type: Optional[Job]
-        self.abandoned = False
-        self.reporting = False
-
-    def __repr__(self):
-        return "<Lane %d%s%s>" % (self.number, " abandoned" if self.abandoned else "",
-                                  " on job %s" % self.job.id if self.job else "")
-
-
-class Lanes(object):
-    """The processing threads of one worker, a lane each.
-
-    :param worker: the ``Client``, whose ``processor`` runs in each thread.
-    :param on_last_end: called (in that thread) when the last live lane ends.
-    """
-
-    def __init__(self, worker, on_last_end):
-        self.worker = worker
-        self._on_last_end = on_last_end
-        self._lock = threading.Lock()
-        self.lanes = []  # type: List[Lane]
-        self._live = set()  # type: set
-
-    @property
-    def threads(self):
-        # type: () -> List[threading.Thread]
-        return [lane.thread for lane in self.lanes if lane.thread is not None]
-
-    def start(self, count):
-        # type: (int) -> None
-        """Start ``count`` lanes, each with its thread."""
-        with self._lock:
-            self.lanes = [Lane(number) for number in range(1, count + 1)]
-            self._live = set(self.lanes)
-            for lane in self.lanes:
-                self._start_thread(lane)
-
-    def _start_thread(self, lane):
-        lane.thread = threading.Thread(
-            target=self._main, args=(lane,),
-            name="topchef-worker-%s-%d" % (self.worker.id[:8], lane.number))
-        lane.thread.daemon = True
-        lane.thread.start()
-
-    def _main(self, lane):
-        try:
-            self.worker.processor.loop(lane)
-        finally:
-            with self._lock:
-                was_live = lane in self._live
-                self._live.discard(lane)
-                last = was_live and not self._live
-            if last:
-                self._on_last_end()
-
-    def give_up(self):
-        # type: () -> List[Lane]
-        """Stop counting on the lanes (``stop_now``); return them, to abandon."""
-        with self._lock:
-            self._live = set()
-            return list(self.lanes)
+#: When the server refuses a whole error report (too large for a proxy in
+#: front of it, say), the second try carries this much of the message.
+MINIMAL_REPORT_MESSAGE = 200
 
 
 class JobProcessor(object):
@@ -121,6 +42,7 @@ class JobProcessor(object):
         self.worker = worker
         self._lock = threading.Lock()  # lanes' abandoned and reporting flags
         self._current = threading.local()
+        self._attempts = {}  # type: Dict[str, int]
 
     @property
     def current_job(self):
@@ -128,7 +50,21 @@ class JobProcessor(object):
         """The job whose ``run`` the calling thread is in, or None."""
         return getattr(self._current, "job", None)
 
+    def set_current_job(self, job):
+        # type: (Optional[Job]) -> None
+        self._current.job = job
+
     # A processing thread
+
+    def poll_queue(self):
+        # type: () -> List[Job]
+        """One page of the service's queue (the job source's ``fetch``)."""
+        worker = self.worker
+        worker.binding.ensure()
+        worker.stats.add("polls")
+        page = worker.connection.get_queue(worker.id)
+        worker.health.succeeded("polling")
+        return page
 
     def loop(self, lane):
         # type: (Lane) -> None
@@ -136,26 +72,34 @@ class JobProcessor(object):
         worker = self.worker
         backoff = Backoff(worker.failure_backoff, worker.max_failure_backoff)
         worker.lifecycle.wait_for(lambda state: state != STARTING)
-        while not lane.abandoned:
-            try:
-                job = worker.jobs.take(wait=True)
-            except Exception as error:
-                # The job source pauses before the next poll.
-                worker.stats.add("polls_failed")
-                worker.health.failed("polling", error)
-                continue
-            if job is None:
-                if worker.lifecycle.state != RUNNING or worker.jobs.burst_done:
-                    return
-                continue
-            try:
-                self.process(job, lane)
-                backoff.reset()
-            except Exception as error:
-                # A job's own failures are reported by _process: this is the
-                # thread's last line of defence.
-                worker.health.failed("processing", error, job)
-                worker.lifecycle.wait_for(lambda state: state == ABANDONING, backoff.next())
+        try:
+            while not lane.abandoned and worker.lifecycle.state == RUNNING:
+                if not worker.execution.prepare(lane):  # its job process, if any
+                    worker.lifecycle.wait_for(lambda state: state != RUNNING, backoff.next())
+                    continue
+                try:
+                    job = worker.jobs.take(wait=True)
+                except Exception as error:
+                    # The job source pauses before the next poll.
+                    worker.stats.add("polls_failed")
+                    worker.health.failed("polling", error)
+                    continue
+                if job is None:
+                    if worker.jobs.burst_done:
+                        return
+                    continue
+                try:
+                    self.process(job, lane)
+                    backoff.reset()
+                except Exception as error:
+                    # A job's own failures are reported by _process: this is
+                    # the thread's last line of defence.
+                    worker.health.failed("processing", error, job)
+                    worker.lifecycle.wait_for(lambda state: state == ABANDONING,
+                                              backoff.next())
+        finally:
+            if not lane.abandoned:
+                worker.execution.release(lane)
 
     def abandon(self, lanes):
         # type: (List[Lane]) -> None
@@ -168,16 +112,48 @@ class JobProcessor(object):
             jobs = [lane.job for lane in lanes if lane.job is not None and not lane.reporting]
             for lane in lanes:
                 lane.abandoned = True
+        for lane in lanes:
+            self.worker.execution.abandon(lane)
         for job in jobs:
             self.requeue(job)
 
+    def take_over(self, lane, time_limit):
+        # type: (Lane, float) -> None
+        """Report the job of a lane whose ``run`` cannot be stopped, and replace the lane."""
+        with self._lock:
+            job = lane.job
+            if job is None or lane.reporting or lane.abandoned:
+                return
+            lane.abandoned = True
+        self.worker.stats.add("threads_abandoned")
+        report = time_limit_report(time_limit, stuck=True)
+        log.error("job %s: %s", job.id, report["message"])
+        self._report(job, report)
+        self.worker.lanes.replace(lane)
+
     # One job
+
+    def process_one(self):
+        # type: () -> Optional[Job]
+        """Take one job and process it in the calling thread (``Client.process_one``)."""
+        worker = self.worker
+        lane = Lane(0)
+        if worker.isolation == "thread":
+            set_up(worker)
+        elif not worker.execution.prepare(lane):
+            raise worker.health.last_error
+        try:
+            job = worker.jobs.take(wait=False)
+            return None if job is None else self.process(job, lane)
+        finally:
+            worker.execution.release(lane)
 
     def process(self, job, lane):
         # type: (Job, Lane) -> Optional[Job]
         """Process one job taken from the job source; return it as the server has it after.
 
-        None if it was not run here (taken by another worker, gone, given back).
+        None if it was not run to an outcome here (taken by another worker,
+        gone, given back, put back for a retry).
         """
         lane.job = job
         try:
@@ -202,27 +178,33 @@ class JobProcessor(object):
             worker.stats.add("jobs_invalid")
             worker.health.last_error = invalid
             log.error("job %s has invalid parameters: %s", job.id, invalid)
-            return self._report_failure(job, invalid, lane, with_traceback=False)
+            return self._report(job, error_report(invalid, with_traceback=False), lane)
         try:
             job = self._retrying(lambda: worker.connection.update_job(job, WORKING), "claim",
                                  job)
         except NotFound:
             return None
+        except BadRequest as refused:
+            # Nothing this worker sends for it will be taken (a 2016 claim
+            # sends the parameters back, which a size limit may refuse).
+            return self._unwritable(job, refused)
         if lane.abandoned:
             # stop_now() may have put the job back before this claim landed.
             self.requeue(job)
             return None
         lane.job = job
+        attempt = self._attempts[job.id] = self._attempts.get(job.id, 0) + 1
         started = monotonic()
         try:
-            result = self._run(job)
-        except (Exception, SystemExit, KeyboardInterrupt) as error:
+            result = checked_result(worker.execution.run(job, lane), worker.binding)
+        except RunFailed as failed:
+            return self._run_failed(job, lane, failed, attempt, monotonic() - started)
+        except ProcessingError as bad:  # the result, not the code: no traceback
             if not self._may_report(lane):
-                return None  # stop_now() has put it back in the queue
-            worker.health.last_error = error
-            log.error("job %s failed after %.3f s", job.id, monotonic() - started,
-                      exc_info=True)
-            return self._report_failure(job, error, lane)
+                return None
+            worker.health.last_error = bad
+            log.error("job %s failed: %s", job.id, bad)
+            return self._report(job, error_report(bad, with_traceback=False), lane)
         if not self._may_report(lane):
             return None
         try:
@@ -230,50 +212,87 @@ class JobProcessor(object):
                 job, lambda: worker.connection.update_job(job, COMPLETED, result), "report")
         except (ValidationError, BadRequest) as refused:
             # The server's own draft-4 check disagrees with the local one.
-            return self._report_failure(job, refused, lane, with_traceback=False)
+            return self._report(job, error_report(refused, with_traceback=False), lane)
         if finished is not None:
+            self._attempts.pop(job.id, None)
             worker.stats.add("jobs_completed")
             log.info("job %s completed in %.3f s", job.id, monotonic() - started)
         return finished
 
-    def _run(self, job):
-        """Call ``run``; return a result fit to send, or raise ``ProcessingError``."""
-        self._current.job = job
-        try:
-            result = self.worker.run(job.parameters)
-        finally:
-            self._current.job = None
-        if not isinstance(result, dict):
-            raise ProcessingError("run() returned %s, not a dict" % type(result).__name__)
-        try:
-            json_bytes(result, "the result")
-        except ValueError as error:
-            raise ProcessingError("run() returned a result that JSON cannot encode: %s"
-                                  % (error,))
-        try:
-            self.worker.binding.validate_result(result)
-        except ValidationError as invalid:
-            raise ProcessingError("run() returned a result that breaks the "
-                                  "job_result_schema: %s" % invalid)
-        return result
+    def _run_failed(self, job, lane, failed, attempt, seconds):
+        worker = self.worker
+        if not self._may_report(lane):
+            return None  # stop_now() has put it back in the queue
+        report = failed.report
+        if failed.crashed:
+            worker.stats.add("child_processes_died")
+        if failed.retry:
+            if attempt <= worker.max_retries:
+                return self._retry(job, attempt, failed.delay, report)
+            report["attempts"] = attempt
+            report["message"] = "%s (gave up after %d attempts)" % (report["message"], attempt)
+        worker.health.last_error = failed.error or ProcessingError(report["message"])
+        log.error("job %s failed after %.3f s: %s: %s%s", job.id, seconds, report["type"],
+                  report["message"], "\n" + report["traceback"] if "traceback" in report else "")
+        outcome = self._report(job, report, lane)
+        if failed.crashed:
+            try_to_recover(worker, wait_for_lapse=False)
+        return outcome
+
+    def _retry(self, job, attempt, delay, report):
+        worker = self.worker
+        if delay is None:
+            delay = min(worker.failure_backoff * 2 ** (attempt - 1), worker.max_failure_backoff)
+        worker.jobs.hold(job.id, monotonic() + delay)
+        worker.stats.add("jobs_retried")
+        log.warning("job %s asked to be run again (%s; attempt %d of %d): back in the queue, "
+                    "run again here in %.1f s", job.id, report["message"], attempt,
+                    worker.max_retries + 1, delay)
+        self.requeue(job)
+        return None
 
     def _may_report(self, lane):
-        """Whether to write the job's outcome: not once stop_now() has put it back."""
+        """Whether to write the job's outcome: not once the lane is given up."""
         with self._lock:
             if lane.abandoned:
                 return False
             lane.reporting = True
             return True
 
-    def _report_failure(self, job, error, lane, with_traceback=True):
-        report = error_report(error, with_traceback)
-        failed = self._write_outcome(
-            job, lambda: self.worker.connection.fail_job(
-                job, report, self.worker.binding.result_schema),
-            "report the failure of")
+    def _report(self, job, report, lane=None):
+        """Write the failure of ``job`` with ``report``; the job as the server has it after.
+
+        A report the server refuses (a size limit, a result schema with no
+        room for it) is cut to its type and the start of its message.
+        """
+        worker = self.worker
+        schema = worker.binding.result_schema
+        self._attempts.pop(job.id, None)
+        try:
+            failed = self._write_outcome(job, lambda: worker.connection.fail_job(
+                job, report, schema), "report the failure of")
+        except BadRequest as refused:
+            log.warning("the server refused the error report of job %s (%s); sending it "
+                        "cut short", job.id, refused)
+            minimal = {"type": report["type"], "message": report["message"][
+                :MINIMAL_REPORT_MESSAGE] + " [cut short: the server refused the whole report]"}
+            try:
+                failed = self._write_outcome(job, lambda: worker.connection.fail_job(
+                    job, minimal, schema), "report the failure of")
+            except BadRequest as refused_again:
+                return self._unwritable(job, refused_again)
         if failed is not None:
-            self.worker.stats.add("jobs_failed")
+            worker.stats.add("jobs_failed")
         return failed
+
+    def _unwritable(self, job, refused):
+        """A job the server refuses every write of: say so once, and never take it again."""
+        self.worker.jobs.skip(job.id)
+        self.worker.stats.add("jobs_failed")
+        self.worker.health.last_error = refused
+        log.error("job %s cannot be updated: the server refuses it (%s); this worker will "
+                  "not take it again", job.id, refused)
+        return None
 
     def _write_outcome(self, job, operation, what):
         """Write a job's outcome, retrying; None if the job is gone or given back."""
@@ -281,6 +300,8 @@ class JobProcessor(object):
             return self._retrying(operation, what, job)
         except NotFound:
             return None
+        except (ValidationError, BadRequest):
+            raise
         except TopChefError:
             if self.worker.lifecycle.state != ABANDONING:
                 raise

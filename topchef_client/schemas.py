@@ -39,15 +39,18 @@ class Schema(object):
         # type: (Dict[str, Any], str) -> None
         self.schema = schema
         self.what = what
-        validator_class = jsonschema.validators.validator_for(
-            schema, default=jsonschema.Draft4Validator)
         try:
+            validator_class = jsonschema.validators.validator_for(
+                schema, default=jsonschema.Draft4Validator)
             validator_class.check_schema(schema)
         except jsonschema.exceptions.SchemaError as error:
             raise ValidationError(
                 "cannot validate %s: the schema is not valid JSON Schema: %s at %s"
                 % (what, error.message, describe_path(error.path)),
                 path=(), schema_path=error.path)
+        except Exception as error:  # a "$schema" that is no string, say
+            raise ValidationError("cannot validate %s: the schema is not valid JSON Schema: "
+                                  "%s: %s" % (what, type(error).__name__, error))
         self._validator = validator_class(schema)
 
     def errors(self, instance):

@@ -53,8 +53,8 @@ import threading
 import six
 
 from topchef_client import defaults, options
-from topchef_client.api import Connection
-from topchef_client.binding import ServiceBinding
+from topchef_client.binding import (  # noqa: F401  (names that lived here before)
+    CONNECTION_OPTIONS, ServiceBinding, connection_for, register, worker_connection)
 from topchef_client.health import Health, WorkerStats
 from topchef_client.heartbeat import Heartbeat
 from topchef_client.legacy import OriginalClientNames
@@ -62,35 +62,33 @@ from topchef_client.lifecycle import (
     ABANDONING, DRAINING, RUNNING, STARTING, STOPPED, STOPPING, WINDING_DOWN, Lifecycle)
 from topchef_client.models import canonical_id
 from topchef_client.exceptions import ServiceNotFound
+from topchef_client.execution import ThreadExecution
+from topchef_client.isolation import ProcessExecution
+from topchef_client.lanes import Lane, Lanes
+from topchef_client.options import FROM_CLASS
 from topchef_client.polling import Backoff, JobSource
-from topchef_client.processing import JobProcessor, Lane, Lanes, error_report  # noqa: F401 (error_report: kept importable from here)
-from topchef_client.schemas import Schema
+from topchef_client.processing import JobProcessor
+from topchef_client.startup import check_service, start_thread, tear_down
 from topchef_client.signals import block_until_stopped, exit_on_sigterm, running_workers
 
 MYPY = False
 if MYPY:  # type annotations, in comments that Python 2.7 can read
     from typing import Any, Callable, Dict, List, Optional, Type, TypeVar, Union  # noqa: F401
     import uuid  # noqa: F401
+    from topchef_client.api import Connection  # noqa: F401
     from topchef_client.models import Job  # noqa: F401
     W = TypeVar("W", bound="Client")
 
 
 log = logging.getLogger(__name__)
 
-#: Keyword arguments of ``Client`` that configure its ``Connection``.
-CONNECTION_OPTIONS = ("request_timeout", "retries", "auth", "headers", "verify", "cert",
-                      "session", "pool_size", "generation")
 #: How long the shutdown waits for a heartbeat request under way before the goodbye.
 HEARTBEAT_JOIN_TIMEOUT = 1.0
 
 
-def connection_for(address, connection_options):
-    # type: (str, Dict[str, Any]) -> Connection
-    """A ``Connection`` from the ``Client`` keyword arguments that configure one."""
-    connection_options = dict(connection_options)
-    if "request_timeout" in connection_options:
-        connection_options["timeout"] = connection_options.pop("request_timeout")
-    return Connection(address, **connection_options)
+def class_default(worker, name, given):
+    """``given``, or the class attribute ``name`` of ``worker`` when not given."""
+    return getattr(type(worker), name) if given is FROM_CLASS else given
 
 
 @six.add_metaclass(abc.ABCMeta)
@@ -111,13 +109,34 @@ class Client(OriginalClientNames):
     :param failure_backoff: first pause after a failure, doubling up to
         ``max_failure_backoff``.
     :param max_failure_backoff: the longest pause after repeated failures.
+    :param time_limit, isolation, max_retries, recover_abandoned: see the
+        class attributes of these names, which are their defaults.
     :param connection: an ``api.Connection`` to use instead of a new one.
     :param connection_options: for the new ``Connection``: ``request_timeout``
         (its ``timeout``), ``retries``, ``auth``, ``headers``, ``verify``,
         ``cert``, ``session``, ``pool_size``, ``generation``.
     :raises TypeError, ValueError: an option is not what it must be; the
         message names it, its value and what is allowed.
+
+    A subclass can declare its own ``time_limit``, ``isolation``,
+    ``max_retries`` and ``recover_abandoned``; the docs' "Running jobs
+    safely" page tells what each can and cannot promise.
     """
+
+    #: Seconds a job may run before it fails with ``TimeLimitExceeded``; None: no limit.
+    time_limit = None  # type: Optional[float]
+    #: Where jobs run: ``"thread"`` (in the processing thread) or ``"process"``.
+    isolation = "thread"
+    #: How often a job whose ``run`` raised ``Retry`` is run again.
+    max_retries = 0
+    #: Whether a starting worker puts back jobs left WORKING by a dead one.
+    recover_abandoned = True
+
+    def __new__(cls, *args, **kwargs):
+        # What the worker was made with, to make it again in a job process.
+        worker = super(Client, cls).__new__(cls)
+        worker.constructor_arguments = (args, kwargs)
+        return worker
 
     def __init__(self, address, service_id, timeout=None, heartbeat_interval=None,
                  poll_interval=defaults.DEFAULT_POLL_INTERVAL,
@@ -125,12 +144,9 @@ class Client(OriginalClientNames):
                  exit_grace_period=defaults.DEFAULT_EXIT_GRACE_PERIOD,
                  failure_backoff=defaults.DEFAULT_FAILURE_BACKOFF,
                  max_failure_backoff=defaults.DEFAULT_MAX_FAILURE_BACKOFF,
-                 connection=None, **connection_options):
-        # type: (str, Union[str, uuid.UUID], Optional[float], Optional[float], float, float, int, float, float, float, Optional[Connection], **Any) -> None
-        unknown = set(connection_options) - set(CONNECTION_OPTIONS)
-        if unknown:
-            raise TypeError("%s() got unexpected keyword arguments: %s" % (
-                type(self).__name__, ", ".join(sorted(unknown))))
+                 time_limit=FROM_CLASS, isolation=FROM_CLASS, max_retries=FROM_CLASS,
+                 recover_abandoned=FROM_CLASS, connection=None, **connection_options):
+        # type: (str, Union[str, uuid.UUID], Optional[float], Optional[float], float, float, int, float, float, float, Any, Any, Any, Any, Optional[Connection], **Any) -> None
         self.threads = options.whole_number("threads", threads, minimum=1, maximum=1024)
         interval = heartbeat_interval if heartbeat_interval is not None else timeout
         self.configured_heartbeat_interval = options.seconds(
@@ -142,18 +158,17 @@ class Client(OriginalClientNames):
         self.failure_backoff = options.seconds("failure_backoff", failure_backoff)
         self.max_failure_backoff = options.seconds("max_failure_backoff",
                                                    max_failure_backoff)
+        self.time_limit = options.seconds(
+            "time_limit", class_default(self, "time_limit", time_limit), allow_none=True)
+        self.isolation = options.choice(
+            "isolation", class_default(self, "isolation", isolation), ("thread", "process"))
+        self.max_retries = options.whole_number(
+            "max_retries", class_default(self, "max_retries", max_retries), minimum=0)
+        self.recover_abandoned = options.flag(
+            "recover_abandoned", class_default(self, "recover_abandoned", recover_abandoned))
         self.id = canonical_id(service_id, ServiceNotFound)
-        if connection is None:
-            connection_options.setdefault("pool_size", max(defaults.DEFAULT_POOL_SIZE,
-                                                           self.threads + 2))
-            connection = connection_for(address, connection_options)
-        elif connection_options:
-            raise TypeError("give connection options to the Connection, not with "
-                            "connection=: %s" % ", ".join(sorted(connection_options)))
-        elif not isinstance(connection, Connection):
-            raise TypeError("connection must be a topchef_client.Connection, not %s"
-                            % options.describe(connection))
-        self.connection = connection
+        self.connection = connection = worker_connection(self, address, connection,
+                                                         connection_options)
         self.address = connection.address
         self.binding = ServiceBinding(connection, self.id)
         self.stats = WorkerStats()
@@ -161,13 +176,17 @@ class Client(OriginalClientNames):
         self.lifecycle = Lifecycle()
         # No jitter while idle: a jittered pause at the cap would poll more
         # often than once per max_poll_interval.
-        self.jobs = JobSource(self._poll_queue,
+        self.processor = JobProcessor(self)
+        self.jobs = JobSource(self.processor.poll_queue,
                               idle=Backoff(poll_interval, max_poll_interval, jitter=False),
                               failing=Backoff(self.failure_backoff, self.max_failure_backoff),
                               serving=lambda: self.lifecycle.state in (STOPPED, RUNNING))
-        self.processor = JobProcessor(self)
-        self._heartbeat = Heartbeat(self)
-        self._lanes = Lanes(self, on_last_end=self._finish)
+        self.execution = (ProcessExecution(self) if self.isolation == "process"
+                          else ThreadExecution(self))
+        self.heartbeat = Heartbeat(self)
+        self.lanes = Lanes(self, on_last_end=self._finish)
+        self.setup_lock = threading.Lock()
+        self.is_set_up = False
 
     def __repr__(self):
         return "<%s service=%s at %s>" % (type(self).__name__, self.id, self.address)
@@ -179,8 +198,23 @@ class Client(OriginalClientNames):
 
         ``parameters`` already satisfies the service's job registration
         schema; the result must satisfy its job result schema. Raising marks
-        the job as failed, with the exception in its result.
+        the job as failed, with the exception in its result; raising
+        ``Retry`` puts it back in the queue to run again.
         """
+
+    def setup(self):
+        # type: () -> None
+        """Prepare what every job needs (open an instrument, load a model): override it.
+
+        Called once where jobs run, before the first one: in the worker
+        process before it polls (thread isolation; a failure is logged and
+        retried with backoff, and no job is taken until it succeeds), or in
+        each job process (process isolation).
+        """
+
+    def teardown(self):
+        # type: () -> None
+        """Release what ``setup`` made: override it. Called once, when the worker stops."""
 
     @classmethod
     def register_service(cls, address, name, description, job_registration_schema,
@@ -192,21 +226,13 @@ class Client(OriginalClientNames):
         :param service_timeout: the service's timeout in seconds (2017 servers).
         :param worker_options: for the constructor (``threads``, ``auth``, ...).
         """
-        connection = worker_options.pop("connection", None) or connection_for(address, dict(
-            (key, worker_options.pop(key)) for key in list(worker_options)
-            if key in CONNECTION_OPTIONS))
-        if job_result_schema is None:
-            job_result_schema = {"type": "object"}
-        # Refuse a broken schema before the service exists, not after.
-        parameter_schema = Schema(job_registration_schema, "parameters")
-        result_schema = Schema(job_result_schema, "result")
-        service = connection.register_service(name, description, job_registration_schema,
-                                              job_result_schema, service_timeout)
-        log.info("registered service %s (%s)", service.id, name)
+        connection, service, schemas = register(
+            address, name, description, job_registration_schema, job_result_schema,
+            service_timeout, worker_options)
         worker = cls(address, service.id, connection=connection, **worker_options)
         # Validate against what was asked for: a 2016 server keeps only part
         # of it (docs/server-api.rst quirk trimmed-schemas).
-        worker.binding.use(service, parameter_schema, result_schema, from_server=False)
+        worker.binding.use(service, schemas[0], schemas[1], from_server=False)
         return worker
 
     # What the worker is doing
@@ -215,17 +241,17 @@ class Client(OriginalClientNames):
     def heartbeat_interval(self):
         # type: () -> float
         """Seconds between heartbeats: unless set, a third of the service's timeout (<= 1 h)."""
-        return self._heartbeat.interval
+        return self.heartbeat.interval
 
     @property
     def heartbeat_thread(self):
         # type: () -> Optional[threading.Thread]
-        return self._heartbeat.thread
+        return self.heartbeat.thread
 
     @property
     def processing_threads(self):
         # type: () -> List[threading.Thread]
-        return self._lanes.threads
+        return self.lanes.threads
 
     @property
     def current_job(self):
@@ -265,18 +291,22 @@ class Client(OriginalClientNames):
         """
         if not self.lifecycle.move(STARTING, [STOPPED]):
             raise RuntimeError("%r is already running" % self)
+        try:
+            check_service(self)
+        except BaseException:
+            self.lifecycle.move(STOPPED, [STARTING])
+            raise
         self.jobs.restart(burst)
         running_workers.add(self)
         if handle_sigterm:
             exit_on_sigterm()
         if should_poll:
-            self._heartbeat.start()
+            self.heartbeat.start(may_beat=not self.recover_abandoned)
         else:
-            self._heartbeat.thread = None
-        self._lanes.start(self.threads)
-        self.lifecycle.move(RUNNING, [STARTING])
-        log.info("worker for service %s started with %d processing thread(s)",
-                 self.id, self.threads)
+            self.heartbeat.thread = None
+        self.execution.start()
+        self.lanes.start(self.threads)
+        start_thread(self)
         return self
 
     def stop(self, timeout=None):
@@ -289,6 +319,8 @@ class Client(OriginalClientNames):
         from inside ``run`` it only asks, since the job must finish first.
         """
         self.drain()
+        if self.lifecycle.state == STOPPED:
+            tear_down(self)  # after process_one(), which sets up without starting
         return self.join(timeout)
 
     def drain(self):
@@ -307,26 +339,24 @@ class Client(OriginalClientNames):
         if not self.lifecycle.move(ABANDONING, [STARTING, RUNNING, DRAINING]):
             return
         self.jobs.wake()
-        self.processor.abandon(self._lanes.give_up())
+        self.processor.abandon(self.lanes.give_up())
         self._finish()
 
     def _finish(self):
         """When processing is over: stop the heartbeat, say goodbye, and be stopped."""
         if not self.lifecycle.move(STOPPING, [STARTING, RUNNING, DRAINING, ABANDONING]):
             return
-        self._heartbeat.join(HEARTBEAT_JOIN_TIMEOUT)
-        self._heartbeat.goodbye()
+        self.execution.stop()
+        tear_down(self)
+        self.heartbeat.join(HEARTBEAT_JOIN_TIMEOUT)
+        self.heartbeat.goodbye()
         running_workers.discard(self)
         log.info("worker for service %s stopped: %s", self.id, self.stats)
         self.lifecycle.move(STOPPED, [STOPPING])
 
     def join(self, timeout=None):
         # type: (Optional[float]) -> bool
-        """Wait until the worker has stopped; return whether it has.
-
-        From one of the worker's own processing threads (inside ``run``) it
-        does not wait, since the worker cannot stop before that job ends.
-        """
+        """Wait until the worker has stopped; return whether it has (not inside ``run``)."""
         if threading.current_thread() in self.processing_threads:
             return self.lifecycle.state == STOPPED
         # Short slices: Python 2.7 runs signal handlers only between them.
@@ -334,12 +364,11 @@ class Client(OriginalClientNames):
 
     def serve_forever(self, burst=False):
         # type: (bool) -> WorkerStats
-        """Start (unless started) and block until the worker has stopped.
+        """Start (unless started), block until the worker has stopped, return the ``stats``.
 
         In the main thread, the first SIGINT or SIGTERM stops gracefully and
         the second stops at once (``stop_now``). With ``burst=True`` it
         returns once the queue is empty and every job taken is finished.
-        Returns the ``stats``.
         """
         if not self.is_running:
             self.start(handle_sigterm=False, burst=burst)
@@ -360,12 +389,4 @@ class Client(OriginalClientNames):
         """
         if self.lifecycle.state in WINDING_DOWN:
             return None
-        job = self.jobs.take(wait=False)
-        return None if job is None else self.processor.process(job, Lane(0))
-
-    def _poll_queue(self):
-        self.binding.ensure()
-        self.stats.add("polls")
-        page = self.connection.get_queue(self.id)
-        self.health.succeeded("polling")
-        return page
+        return self.processor.process_one()
