@@ -137,7 +137,8 @@ class JobSource(object):
                 if self.burst:
                     self.burst_done = True
             self._condition.notify_all()
-            return self._pick() if self._page else None
+            # A stop may have come while the page was on its way.
+            return self._pick() if self._page and self._serving() else None
 
     def _pick(self):
         job = self._page.pop(random.randrange(min(len(self._page), PICK_WINDOW)))
