@@ -9,6 +9,8 @@ so its callers see the same models and exceptions from both.
 import logging
 import threading
 
+from six.moves.collections_abc import Mapping
+
 from topchef_client import options
 from topchef_client.exceptions import JobNotFound, NotFound, ServiceNotFound, TopChefError
 from topchef_client.generations import GENERATIONS, Generation2016, Generation2017, detect
@@ -19,6 +21,7 @@ from topchef_client.transport import (  # noqa: F401  (names scripts import from
 MYPY = False
 if MYPY:  # type annotations, in comments that Python 2.7 can read
     from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union  # noqa: F401
+    from typing import Mapping as MappingType  # noqa: F401
     import uuid  # noqa: F401
     from topchef_client.models import Job, Service  # noqa: F401
     from topchef_client.schemas import Schema  # noqa: F401
@@ -107,10 +110,14 @@ class Connection(object):
 
     @property
     def _adapter(self):
+        return self._adapter_asking(retry=True)
+
+    def _adapter_asking(self, retry):
+        """The adapter, asking ``GET /`` first if need be (``retry=False``: in one attempt)."""
         if self._generation is None:
             with self._adapter_lock:
                 if self._generation is None:
-                    generation = detect(self.request("GET", "/"))
+                    generation = detect(self.request("GET", "/", retry=retry))
                     log.info("%s speaks the %s TopChef API", self.address, generation)
                     self._generation = GENERATIONS[generation](self)
         return self._generation
@@ -150,7 +157,7 @@ class Connection(object):
         :raises ServiceNotFound: no service has this id.
         """
         service_id = canonical_id(service_id, ServiceNotFound)
-        return self._adapter.get_service(service_id, retry)
+        return self._adapter_asking(retry).get_service(service_id, retry)
 
     def register_service(self, name, description, job_registration_schema,
                          job_result_schema=None, service_timeout=None, timeout=None):
@@ -210,7 +217,7 @@ class Connection(object):
         :param retry: False for a single attempt.
         """
         service_id = canonical_id(service_id, ServiceNotFound)
-        self._adapter.announce(service_id, bool(available), timeout, retry)
+        self._adapter_asking(retry).announce(service_id, bool(available), timeout, retry)
 
     # Jobs
 
@@ -232,7 +239,7 @@ class Connection(object):
                                        [canonical_id(job_id, JobNotFound) for job_id in job_ids])
 
     def submit_job(self, service_id, parameters):
-        # type: (Union[str, uuid.UUID], Dict[str, Any]) -> Job
+        # type: (Union[str, uuid.UUID], MappingType[str, Any]) -> Job
         """Submit a job; it is never retried, so never submitted twice.
 
         The server validates ``parameters``; see ``producer.TopChef.submit``
@@ -241,6 +248,8 @@ class Connection(object):
         :raises ValidationError: the server refused the parameters.
         :raises ServiceNotFound: no service has this id.
         """
+        if isinstance(parameters, Mapping) and not isinstance(parameters, dict):
+            parameters = dict(parameters)
         if not isinstance(parameters, dict):
             raise ValueError("job parameters must be a dict, not %s"
                             % options.describe(parameters))
@@ -256,14 +265,16 @@ class Connection(object):
         job_id = canonical_id(job_id, JobNotFound)
         return self._adapter.get_job(job_id)
 
-    def get_queue(self, service_id):
-        # type: (Union[str, uuid.UUID]) -> List[Job]
+    def get_queue(self, service_id, retry=True):
+        # type: (Union[str, uuid.UUID], bool) -> List[Job]
         """The REGISTERED jobs of a service as the server lists them.
 
         2016: all of them, without parameters; 2017: at most ten, with them.
+
+        :param retry: False for a single attempt (no retries).
         """
         service_id = canonical_id(service_id, ServiceNotFound)
-        return self._adapter.get_queue(service_id)
+        return self._adapter_asking(retry).get_queue(service_id, retry)
 
     def next_job(self, service_id):
         # type: (Union[str, uuid.UUID]) -> Optional[Job]

@@ -6,6 +6,7 @@ to simplify.
 """
 import datetime
 import json
+import os
 import re
 import sys
 import time
@@ -64,6 +65,19 @@ def json_loads(data):
     if isinstance(data, six.binary_type):
         data = data.decode("utf-8")
     return json.loads(data)
+
+
+def quiet_at_exit(thread):
+    """Keep a thread that is given up from printing a traceback when the interpreter exits.
+
+    Python 2.7 empties every module at exit while daemon threads still run;
+    one that was given up (its ``run`` still under way) then fails in
+    whatever it touches, and its thread machinery prints that "exception
+    raised during interpreter shutdown" to the stream it kept. Python 3
+    stops daemon threads before, and needs nothing.
+    """
+    if PY2 and thread is not None:
+        thread._Thread__stderr = open(os.devnull, "w")
 
 
 def flush_print(line, stream=None):

@@ -25,7 +25,6 @@ if MYPY:  # type annotations, in comments that Python 2.7 can read
     from typing import Any, Dict, Iterable, List, Optional, Tuple  # noqa: F401
     from topchef_client.transport import Reply  # noqa: F401
 
-
 log = logging.getLogger(__name__)
 
 
@@ -249,11 +248,11 @@ class Generation2016(Generation):
         details = reply.checked(reply.data(dict).get("job_details"), dict)
         return self.job(details, service_id, reply)
 
-    def get_queue(self, service_id):
+    def get_queue(self, service_id, retry=True):
         # Every queued job, without parameters (docs/server-api.rst quirk
         # lists-without-parameters).
         reply = self.request("GET", "/services/%s/queue" % service_id,
-                             not_found=ServiceNotFound)
+                             not_found=ServiceNotFound, retry=retry)
         return [self.job(item, service_id, reply) for item in reply.data(list)]
 
     def next_job(self, service_id):
@@ -360,9 +359,9 @@ class Generation2017(Generation):
     def submitted_job(self, reply, service_id):
         return self.job(reply.data(dict), service_id, reply)
 
-    def get_queue(self, service_id):
+    def get_queue(self, service_id, retry=True):
         reply = self.request("GET", "/services/%s/queue" % service_id, expected=(200, 204),
-                             not_found=ServiceNotFound)
+                             not_found=ServiceNotFound, retry=retry)
         if reply.status == 204:
             # An empty queue is an empty, non-JSON 204 (docs/server-api.rst
             # quirk empty-queue-204).

@@ -13,7 +13,21 @@ log = logging.getLogger("topchef_client.worker")
 
 
 class WorkerStats(object):
-    """Counters of a worker, safe to read from any thread."""
+    """Counters of a worker, safe to read from any thread.
+
+    ``jobs_completed``, ``jobs_failed`` (run raised, broke the result schema,
+    ran past its time limit, crashed its process, or could not be written),
+    ``jobs_invalid`` (parameters that break the schema, also failed),
+    ``jobs_retried`` (put back after ``Retry``), ``jobs_recovered`` (put back
+    after a dead worker left them WORKING), ``heartbeats_sent``/``_failed``,
+    ``polls``/``polls_failed``, ``threads_abandoned`` (a run that a time
+    limit could not interrupt) and ``child_processes_died`` (process
+    isolation).
+    """
+
+    jobs_completed = jobs_failed = jobs_invalid = jobs_retried = jobs_recovered = 0  # type: int
+    heartbeats_sent = heartbeats_failed = polls = polls_failed = 0  # type: int
+    threads_abandoned = child_processes_died = 0  # type: int
 
     names = ("jobs_completed", "jobs_failed", "jobs_invalid", "jobs_retried",
              "jobs_recovered", "heartbeats_sent", "heartbeats_failed", "polls",

@@ -117,11 +117,15 @@ class Heartbeat(object):
             self._hello_tried = self._hello_tried or hello
             try:
                 worker.binding.ensure()
+                # Single attempts: this loop retries with its own backoff,
+                # and a stop never waits for a heartbeat's retries.
                 if hello:
-                    worker.connection.announce(worker.id, True, timeout=self._request_timeout())
+                    worker.connection.announce(worker.id, True, timeout=self._request_timeout(),
+                                               retry=False)
                     self.said_hello = True
                 else:
-                    worker.connection.heartbeat(worker.id, timeout=self._request_timeout())
+                    worker.connection.heartbeat(worker.id, timeout=self._request_timeout(),
+                                                retry=False)
                 worker.stats.add("heartbeats_sent")
                 worker.health.succeeded("heartbeat")
                 backoff.reset()

@@ -152,6 +152,12 @@ class JobSource(object):
             self._in_flight.pop(job.id, None)
             self._done_lately.add(job.id)
 
+    def drop_page(self):
+        # type: () -> None
+        """Forget the rest of the page: it is stale (another worker took one of its jobs)."""
+        with self._condition:
+            self._page = []
+
     def hold(self, job_id, until):
         # type: (str, float) -> None
         """Leave the job out of pages until the monotonic time ``until`` (a retry's delay)."""

@@ -1,3 +1,4 @@
+# -*- coding: utf-8 -*-
 """The processing of jobs: each processing thread's loop, and one job from queue to report.
 
 For each job: make it ready (2016 queues lack parameters), validate its
@@ -11,7 +12,7 @@ never raised, and each job ends COMPLETED or failed exactly once.
 import logging
 import threading
 
-from topchef_client.compat import monotonic
+from topchef_client.compat import monotonic, quiet_at_exit
 from topchef_client.exceptions import (
     BadRequest, NotFound, ProcessingError, TopChefError, ValidationError)
 from topchef_client.execution import (
@@ -33,6 +34,50 @@ log = logging.getLogger("topchef_client.worker")
 #: When the server refuses a whole error report (too large for a proxy in
 #: front of it, say), the second try carries this much of the message.
 MINIMAL_REPORT_MESSAGE = 200
+#: A worker alone on its service reads the status of one job in this many
+#: before claiming it, where the queue gave everything else: the probe that
+#: notices another worker at a cost of a twentieth of a request per job...
+PROBE_EVERY = 20
+#: ... and of each of its first jobs, when workers started together would
+#: otherwise run one page twice.
+PROBE_FIRST = 10
+#: Once a job it was about to claim turned out taken, a worker reads the
+#: status of every job before claiming it, for this many seconds.
+CONTENTION_MEMORY = 60.0
+
+
+class Contention(object):
+    """Whether another worker seems to take jobs from the same queue.
+
+    TopChef has no atomic claim (docs/server-api.rst §7): two workers that
+    read the same page of a queue that carries parameters (2017) would both
+    run most of its jobs. Reading a job's status just before claiming it
+    makes that rare, but costs a request per job; so a worker does it for
+    its first ``PROBE_FIRST`` jobs and then one job in ``PROBE_EVERY`` until
+    a probe finds a job taken, and then for every job until
+    ``CONTENTION_MEMORY`` seconds pass without such a sign.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._jobs = 0
+        self._until = 0.0
+
+    def should_recheck(self):
+        # type: () -> bool
+        with self._lock:
+            self._jobs += 1
+            return (self._jobs <= PROBE_FIRST or self._jobs % PROBE_EVERY == 0 or
+                    monotonic() < self._until)
+
+    def saw_another_worker(self):
+        # type: () -> None
+        with self._lock:
+            if monotonic() >= self._until:
+                log.warning("another worker takes jobs of this service too: reading each "
+                            "job's status before claiming it (run one worker process per "
+                            "service, with threads=N)")
+            self._until = monotonic() + CONTENTION_MEMORY
 
 
 class JobProcessor(object):
@@ -43,6 +88,7 @@ class JobProcessor(object):
         self._lock = threading.Lock()  # lanes' abandoned and reporting flags
         self._current = threading.local()
         self._attempts = {}  # type: Dict[str, int]
+        self.contention = Contention()
 
     @property
     def current_job(self):
@@ -58,11 +104,15 @@ class JobProcessor(object):
 
     def poll_queue(self):
         # type: () -> List[Job]
-        """One page of the service's queue (the job source's ``fetch``)."""
+        """One page of the service's queue (the job source's ``fetch``).
+
+        A single attempt: the job source pauses and polls again after a
+        failure, and a stop never waits for a poll's retries.
+        """
         worker = self.worker
         worker.binding.ensure()
         worker.stats.add("polls")
-        page = worker.connection.get_queue(worker.id)
+        page = worker.connection.get_queue(worker.id, retry=False)
         worker.health.succeeded("polling")
         return page
 
@@ -114,6 +164,7 @@ class JobProcessor(object):
                 lane.abandoned = True
         for lane in lanes:
             self.worker.execution.abandon(lane)
+            quiet_at_exit(lane.thread)
         for job in jobs:
             self.requeue(job)
 
@@ -126,6 +177,7 @@ class JobProcessor(object):
                 return
             lane.abandoned = True
         self.worker.stats.add("threads_abandoned")
+        quiet_at_exit(lane.thread)
         report = time_limit_report(time_limit, stuck=True)
         log.error("job %s: %s", job.id, report["message"])
         self._report(job, report)
@@ -166,12 +218,20 @@ class JobProcessor(object):
 
     def _process(self, job, lane):
         worker = self.worker
+        recheck = job.parameters is not None and self.contention.should_recheck()
         try:
-            job = self._retrying(lambda: worker.connection.job_to_run(job), "fetch", job)
+            ready = self._retrying(lambda: worker.connection.job_to_run(job, recheck), "fetch",
+                                   job)
         except NotFound:
             return None
-        if job is None:
+        if ready is None:
+            if recheck:
+                # The rest of the page is stale too: poll afresh rather than
+                # race the other worker for what it has left.
+                self.contention.saw_another_worker()
+                worker.jobs.drop_page()
             return None
+        job = ready
         try:
             worker.binding.validate_parameters(job.parameters)
         except ValidationError as invalid:

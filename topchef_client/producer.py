@@ -11,7 +11,9 @@
 import logging
 import time
 
-from topchef_client import defaults
+from six.moves.collections_abc import Mapping
+
+from topchef_client import defaults, options
 from topchef_client.api import Connection
 from topchef_client.compat import monotonic
 from topchef_client.exceptions import JobFailed, JobNotFound, JobWaitTimeout
@@ -20,7 +22,9 @@ from topchef_client.schemas import Schema
 
 MYPY = False
 if MYPY:  # type annotations, in comments that Python 2.7 can read
-    from typing import Any, Callable, Dict, Iterable, List, Optional, Union  # noqa: F401
+    from typing import Any, Callable, Dict, Iterable, List, Optional, TypeVar, Union  # noqa: F401
+    from typing import Mapping as MappingType  # noqa: F401
+    T = TypeVar("T", bound="TopChef")
 
 
 log = logging.getLogger(__name__)
@@ -45,12 +49,19 @@ class TopChef(object):
         ``retries``, ``auth``, ``verify``, ...).
     """
 
-    def __init__(self, address=None, connection=None, **options):
+    def __init__(self, address=None, connection=None, **connection_options):
         # type: (Optional[str], Optional[Connection], **Any) -> None
         if connection is None:
             if address is None:
-                raise ValueError("TopChef() needs the server's address or a connection")
-            connection = Connection(address, **options)
+                raise ValueError("TopChef() needs the server's address (a URL such as "
+                                 "http://localhost:5000) or connection=")
+            connection = Connection(address, **connection_options)
+        elif connection_options:
+            raise TypeError("give connection options to the Connection, not with "
+                            "connection=: %s" % ", ".join(sorted(connection_options)))
+        elif not isinstance(connection, Connection):
+            raise TypeError("connection must be a topchef_client.Connection, not %s"
+                            % options.describe(connection))
         self.connection = connection
         self._parameter_schemas = {}  # type: Dict[str, Schema]
 
@@ -62,6 +73,7 @@ class TopChef(object):
         self.connection.close()
 
     def __enter__(self):
+        # type: (T) -> T
         return self
 
     def __exit__(self, *exc_info):
@@ -106,7 +118,7 @@ class TopChef(object):
     # Jobs
 
     def submit(self, service, parameters, validate=True):
-        # type: (Union[Service, str], Dict[str, Any], bool) -> Job
+        # type: (Union[Service, str], MappingType[str, Any], bool) -> Job
         """Submit a job and return it (a ``Job``).
 
         The parameters are checked against the service's registration schema
@@ -117,6 +129,8 @@ class TopChef(object):
         :raises ServiceNotFound: no service has this id.
         """
         service_id = _id(service)
+        if isinstance(parameters, Mapping) and not isinstance(parameters, dict):
+            parameters = dict(parameters)
         if validate:
             self._parameter_schema(service_id).validate(parameters)
         job = self.connection.submit_job(service_id, parameters)
@@ -179,13 +193,18 @@ class TopChef(object):
             each time that number grows.
         :raises JobWaitTimeout: not all finished within ``timeout`` seconds.
         """
+        timeout = options.seconds("timeout", timeout, allow_zero=True, allow_none=True)
+        interval = options.seconds("poll_interval", poll_interval)
+        max_poll_interval = options.seconds("max_poll_interval", max_poll_interval)
+        if progress is not None and not callable(progress):
+            raise TypeError("progress must be a callable or None, not %s"
+                            % options.describe(progress))
         jobs = list(jobs)
         pending = dict((_job_key(job), job if isinstance(job, Job) else Job(_job_key(job)))
                        for job in jobs)
         finished = {}
         reported = 0
         deadline = None if timeout is None else monotonic() + timeout
-        interval = poll_interval
         while True:
             for job in self._poll(list(pending.values())):
                 if job.is_finished:

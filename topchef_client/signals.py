@@ -30,7 +30,18 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 def in_main_thread():
     # type: () -> bool
     """Whether this is the main thread, the only one that may set signal handlers."""
-    return isinstance(threading.current_thread(), threading._MainThread)  # type: ignore[attr-defined]
+    main_thread = getattr(threading, "main_thread", None)
+    if main_thread is not None:
+        return threading.current_thread() is main_thread()
+    # Python 2.7 has no main_thread(), and at exit its current_thread() is a
+    # dummy, even in the main thread: ask the signal module, which refuses
+    # a handler from any other thread.
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        signal.signal(signal.SIGINT, handler if handler is not None else signal.SIG_DFL)
+    except ValueError:
+        return False
+    return True
 
 
 def exit_on_sigterm():

@@ -1,10 +1,9 @@
 """HTTP exchanges with one server: the only module that imports requests.
 
-``Transport`` owns a keep-alive ``requests.Session`` with a finite timeout on
-every request and bounded, jittered retries of transient failures. It turns
-each exchange into a ``Reply`` (status, headers, body) and each failure into
-one of the library's exceptions, whose messages never show a password. What
-the replies mean is for ``api.Connection`` and the generation adapters.
+``Transport`` owns a keep-alive ``requests.Session`` with a finite timeout on every
+request and bounded, jittered retries of transient failures. It turns each exchange into
+a ``Reply`` and each failure into one of the library's exceptions, whose messages never
+show a password. What the replies mean is for ``api.Connection`` and the adapters.
 """
 import json
 import logging
@@ -79,13 +78,16 @@ def split_credentials(address):
         raise TypeError("address must be the TopChef server's URL as a string, such as "
                         "http://localhost:5000, not %s" % options.describe(address))
     try:
-        parts = urlsplit(address)
-        parts.port  # raises ValueError for a port that is no number, or out of range
+        parts = urlsplit(address)  # type: Any
+        port = parts.netloc.rsplit("@", 1)[-1].rpartition("]")[2].partition(":")[2]
+        if port and not (port.isdigit() and 0 < int(port) < 65536):
+            parts = None  # Python 2.7's urlsplit lets such a port pass
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("address must be an http:// or https:// URL such as "
-                         "http://localhost:5000, not %r" % (redact_url(address),))
+                         "http://localhost:5000, not %s"
+                         % options.describe(redact_url(address), with_type=False))
     credentials = None
     netloc = parts.netloc
     if "@" in netloc:
@@ -201,8 +203,7 @@ class Transport(object):
             # requests reads proxies, CA bundles and .netrc from the environment
             # on every request, a third of its CPU time per request here; one
             # server, one address: read them once.
-            settings = session.merge_environment_settings(self.address, {}, None,
-                                                          verify, cert)
+            settings = session.merge_environment_settings(self.address, {}, None, verify, cert)
             session.proxies.update(settings["proxies"])
             session.verify = settings["verify"]
             session.cert = settings["cert"]
@@ -211,9 +212,8 @@ class Transport(object):
         session.auth = auth or credentials or session.auth
         session.headers.update(headers)
         self.session = session
-        # For the requests that must not be retried (a goodbye on the way out).
-        self._single_attempt = requests.adapters.HTTPAdapter(
-            pool_connections=1, pool_maxsize=1, max_retries=0)
+        # For requests made once (polls, heartbeats, a goodbye): see send().
+        self._single_attempt = requests.adapters.HTTPAdapter(1, pool_size, max_retries=0)
         self._count_lock = threading.Lock()
         self._request_count = 0
 
