@@ -22,9 +22,7 @@ The modules, for readers:
 * ``http11``: reading HTTP/1.1 messages, for the proxy and the server;
 * ``pytest_plugin``: the fixtures.
 """
-import importlib
-import sys
-import types
+from topchef_client.lazy import load_names_lazily as _load_names_lazily
 
 __all__ = ["LocalServer", "ServerPool", "ManualClock", "SystemClock",
            "FaultProxy", "Delay", "Hang", "Reset", "Respond", "Truncate"]
@@ -45,43 +43,5 @@ if MYPY:  # what a type checker and an editor see, without the lazy loading
     from topchef_client.testing.proxy import FaultProxy  # noqa: F401
     from topchef_client.testing.server import LocalServer, ServerPool  # noqa: F401
 
-
-def _load(package, name):
-    """Import the public ``name`` from its home module and keep it on ``package``."""
-    if name not in _HOMES:
-        raise AttributeError("module %r has no attribute %r" % (__name__, name))
-    value = getattr(importlib.import_module("%s.%s" % (__name__, _HOMES[name])), name)
-    setattr(package, name, value)
-    return value
-
-
-def _names(package):
-    return sorted(set(vars(package)) | set(__all__))
-
-
-if sys.version_info >= (3, 7):
-    def __getattr__(name):
-        return _load(sys.modules[__name__], name)
-
-    def __dir__():
-        return _names(sys.modules[__name__])
-else:  # pragma: no cover - exercised by the 2.7 and 3.6 test runs
-    class _LazyPackage(types.ModuleType):
-        """The package, resolving its public names on first use (PEP 562 before 3.7)."""
-
-        def __getattr__(self, name):
-            if name.startswith("__"):
-                raise AttributeError(name)
-            return _load(self, name)
-
-        def __dir__(self):
-            return _names(self)
-
-    # Python 2.7 cannot change a module's class, so the package is replaced in
-    # sys.modules by an instance that holds the same namespace.
-    _package = _LazyPackage(__name__)
-    _package.__dict__.update(globals())
-    # Python 2.7 empties a module's namespace when the module object dies,
-    # and the functions above still read theirs: keep the original alive.
-    _package.__dict__["_original_module"] = sys.modules[__name__]
-    sys.modules[__name__] = _package
+_load_names_lazily(__name__, dict(
+    (name, "%s.%s" % (__name__, home)) for name, home in _HOMES.items()))
