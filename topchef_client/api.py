@@ -33,6 +33,18 @@ __all__ = ["Connection", "Generation2016", "Generation2017", "Reply", "Transport
 log = logging.getLogger(__name__)
 
 
+def given_connection(connection, connection_options):
+    # type: (Any, Dict[str, Any]) -> Connection
+    """``connection`` as given to a worker or a submitter, checked; no options beside it."""
+    if connection_options:
+        raise TypeError("give connection options to the Connection, not with "
+                        "connection=: %s" % ", ".join(sorted(connection_options)))
+    if not isinstance(connection, Connection):
+        raise TypeError("connection must be a topchef_client.Connection, not %s"
+                        % options.describe(connection))
+    return connection
+
+
 class Connection(object):
     """A connection to one TopChef server, of either API generation.
 

@@ -3,7 +3,7 @@ import logging
 import threading
 
 from topchef_client import defaults, options
-from topchef_client.api import Connection
+from topchef_client.api import Connection, given_connection
 from topchef_client.compat import monotonic
 from topchef_client.exceptions import ValidationError
 from topchef_client.schemas import Schema
@@ -43,13 +43,7 @@ def worker_connection(worker, address, connection, connection_options):
         connection_options.setdefault("pool_size", max(defaults.DEFAULT_POOL_SIZE,
                                                        worker.threads + 2))
         return connection_for(address, connection_options)
-    if connection_options:
-        raise TypeError("give connection options to the Connection, not with "
-                        "connection=: %s" % ", ".join(sorted(connection_options)))
-    if not isinstance(connection, Connection):
-        raise TypeError("connection must be a topchef_client.Connection, not %s"
-                        % options.describe(connection))
-    return connection
+    return given_connection(connection, connection_options)
 
 
 def register(address, name, description, job_registration_schema, job_result_schema,

@@ -14,7 +14,7 @@ import time
 from six.moves.collections_abc import Mapping
 
 from topchef_client import defaults, options
-from topchef_client.api import Connection
+from topchef_client.api import Connection, given_connection
 from topchef_client.compat import monotonic
 from topchef_client.exceptions import JobFailed, JobNotFound, JobWaitTimeout
 from topchef_client.models import REGISTERED, Job, Service, canonical_id
@@ -56,12 +56,8 @@ class TopChef(object):
                 raise ValueError("TopChef() needs the server's address (a URL such as "
                                  "http://localhost:5000) or connection=")
             connection = Connection(address, **connection_options)
-        elif connection_options:
-            raise TypeError("give connection options to the Connection, not with "
-                            "connection=: %s" % ", ".join(sorted(connection_options)))
-        elif not isinstance(connection, Connection):
-            raise TypeError("connection must be a topchef_client.Connection, not %s"
-                            % options.describe(connection))
+        else:
+            connection = given_connection(connection, connection_options)
         self.connection = connection
         self._parameter_schemas = {}  # type: Dict[str, Schema]
 
