@@ -2,7 +2,7 @@
 import logging
 import threading
 
-from topchef_client import defaults, options
+from topchef_client import defaults
 from topchef_client.api import Connection, given_connection
 from topchef_client.compat import monotonic
 from topchef_client.exceptions import ValidationError
