@@ -46,7 +46,7 @@ html_static_path = []
 def _shorten_foreign_signatures(app, what, name, obj, options, signature, return_annotation):
     """Show ``(**kwargs)`` for a class whose constructor comes from another library.
 
-    ``api.JitteredRetry`` inherits urllib3's ``Retry.__init__``, whose long
+    ``transport.JitteredRetry`` inherits urllib3's ``Retry.__init__``, whose long
     signature (and its type hints) would change with the installed urllib3.
     """
     if what != "class":

@@ -7,7 +7,7 @@ import pytest
 import six
 
 from topchef_client import COMPLETED, ERROR, Client, TopChef
-from topchef_client import defaults, processing
+from topchef_client import defaults, polling
 from topchef_client.testing import LocalServer
 
 from jobs import LENIENT_RESULT_SCHEMA
@@ -147,25 +147,25 @@ def test_a_2016_job_whose_claim_the_server_refuses_is_reported_once_and_not_take
 
 
 def test_a_lone_worker_probes_its_first_jobs_then_one_in_twenty(monkeypatch):
-    contention = processing.Contention()
+    contention = polling.Contention()
     probes = [contention.should_recheck() for _ in range(60)]
-    assert probes[:processing.PROBE_FIRST] == [True] * processing.PROBE_FIRST
+    assert probes[:polling.PROBE_FIRST] == [True] * polling.PROBE_FIRST
     later = [number + 1 for number, probed in enumerate(probes)
-             if probed and number >= processing.PROBE_FIRST]
+             if probed and number >= polling.PROBE_FIRST]
     assert later == [20, 40, 60]
 
 
 def test_after_a_sign_of_another_worker_every_job_is_probed_for_a_while(monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr(processing, "monotonic", lambda: now[0])
-    contention = processing.Contention()
-    for _ in range(processing.PROBE_FIRST):
+    monkeypatch.setattr(polling, "monotonic", lambda: now[0])
+    contention = polling.Contention()
+    for _ in range(polling.PROBE_FIRST):
         contention.should_recheck()
 
     contention.saw_another_worker()
 
     assert all(contention.should_recheck() for _ in range(15))
-    now[0] += processing.CONTENTION_MEMORY + 1
+    now[0] += polling.CONTENTION_MEMORY + 1
     assert not all(contention.should_recheck() for _ in range(15))
 
 

@@ -7,13 +7,13 @@ in test_worker_compat.py.
 """
 import collections
 import logging
-import time
 
 import pytest
 import requests
 
 from topchef_client import COMPLETED, ERROR, REGISTERED, Client, ValidationError
-from topchef_client.processing import PROBE_EVERY, PROBE_FIRST
+from topchef_client.compat import monotonic
+from topchef_client.polling import PROBE_EVERY, PROBE_FIRST
 from topchef_client.testing.proxy import FaultProxy
 
 from jobs import (ADD_ONE_REGISTRATION_SCHEMA, ADD_ONE_RESULT_SCHEMA, LENIENT_RESULT_SCHEMA,
@@ -273,20 +273,28 @@ def test_the_service_is_fetched_once_and_2017_jobs_only_when_probed(
 
 
 def test_an_idle_worker_polls_no_more_than_once_per_max_poll_interval(server, make_worker):
-    max_poll_interval, polls_watched = 0.05, 10
-    worker = make_worker(AddOne, threads=4, poll_interval=0.01,
-                         max_poll_interval=max_poll_interval, heartbeat_interval=60).start()
-    wait_until(lambda: worker.stats.polls >= 5)  # 0.01, 0.02, 0.04, then the cap
-    first = worker.stats.polls + 1
-    wait_until(lambda: worker.stats.polls >= first, interval=0.001)
-    started, requests_before = time.time(), server.request_count
+    max_poll_interval, polls_watched = 0.02, 10
+    worker = make_worker(AddOne, threads=4, poll_interval=0.005,
+                         max_poll_interval=max_poll_interval, heartbeat_interval=60)
+    polled_at = []  # when each poll of the queue began (every thread's)
+    get_queue = worker.connection.get_queue
 
-    wait_until(lambda: worker.stats.polls >= first + polls_watched, interval=0.001)
+    def timed_get_queue(*args, **kwargs):
+        polled_at.append(monotonic())
+        return get_queue(*args, **kwargs)
 
-    elapsed = time.time() - started
-    # Each pause is the whole interval; the first poll may be seen a little late.
-    assert elapsed >= polls_watched * max_poll_interval - 0.005
-    assert server.request_count - requests_before <= polls_watched + 1
+    worker.connection.get_queue = timed_get_queue
+    worker.start()
+    wait_until(lambda: len(polled_at) >= 4)  # after pauses of 0.005, 0.01, then the cap
+    first, requests_before = len(polled_at), server.request_count
+
+    wait_until(lambda: len(polled_at) >= first + polls_watched)
+
+    polls, requests = len(polled_at) - first, server.request_count - requests_before
+    pauses = [later - earlier for earlier, later in zip(polled_at[first - 1:], polled_at[first:])]
+    # Every pause is the whole interval, however many threads wait for a job.
+    assert min(pauses) >= max_poll_interval, pauses
+    assert requests <= polls + 1
 
 
 def test_four_threads_run_each_of_500_jobs_exactly_once(

@@ -305,12 +305,14 @@ class Connection(object):
         canonical_id(job.id, JobNotFound)
         return self._adapter.job_to_run(job, recheck)
 
-    def update_job(self, job, status, result=None):
-        # type: (Job, str, Optional[Dict[str, Any]]) -> Job
+    def update_job(self, job, status, result=None, retry=True):
+        # type: (Job, str, Optional[Dict[str, Any]], bool) -> Job
         """Set a job's status (and result); return the job as the server has it.
 
         ``job`` is a ``Job``: 2016 servers need its parameters sent back,
         and the job is fetched first if they are unknown.
+
+        :param retry: False for a single attempt at the update itself.
         """
         canonical_id(job.id, JobNotFound)
         if status not in self._adapter.statuses:
@@ -319,7 +321,7 @@ class Connection(object):
                 options.describe(status, with_type=False)))
         if result is not None and not isinstance(result, dict):
             raise ValueError("a job result must be a dict, not %s" % options.describe(result))
-        return self._adapter.update_job(job, status, result)
+        return self._adapter.update_job(job, status, result, retry)
 
     def fail_job(self, job, error, result_schema=None):
         # type: (Job, Dict[str, Any], Optional[Schema]) -> Job

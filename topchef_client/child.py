@@ -4,7 +4,8 @@ The parent (``isolation.ChildProcess``) starts it with this interpreter and
 talks to it through its standard input and output, in messages: a length,
 then a pickle. The child re-creates the worker from its class and the
 arguments it was made with, calls ``setup()`` once, then runs jobs until
-told to stop (or until its parent is gone), and calls ``teardown()``.
+told to stop (or until its parent is gone, or SIGTERM cuts the job short),
+and calls ``teardown()``::
 
     parent -> child: ("init", spec)   ("run", job fields)   ("stop",)
     child -> parent: ("ready",) or ("setup failed", report);
@@ -109,6 +110,8 @@ def run_job(worker, fields):
         result = worker.run(job.parameters)
     except Retry as retry:
         return ("retry", retry.delay, error_report(retry))
+    except Ended:
+        raise
     except BaseException as error:
         return ("failed", error_report(error))
     finally:
@@ -122,11 +125,21 @@ def run_job(worker, fields):
     return ("done", result)
 
 
+class Ended(BaseException):
+    """The parent ended the job (SIGTERM): stop running it, tear down, and exit."""
+
+
+def _end(signum, frame):
+    raise Ended()
+
+
 def main():
     """The child's life: set up, run jobs, tear down."""
     # Ctrl-C in a terminal reaches the whole process group: the parent
-    # decides what a stop means for the job running here.
+    # decides what a stop means for the job running here. SIGTERM is the
+    # parent's "stop now": it cuts run() short, and teardown() still runs.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _end)
     _die_with_parent()
     inbox = os.fdopen(os.dup(0), "rb")
     outbox = os.fdopen(os.dup(1), "wb")
@@ -155,6 +168,8 @@ def main():
             if message is None or message[0] == "stop":
                 break
             send_message(outbox, run_job(worker, message[1]))
+    except Ended:
+        pass  # the parent has given the job up: no answer is awaited
     finally:
         try:
             worker.teardown()

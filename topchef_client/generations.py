@@ -271,7 +271,7 @@ class Generation2016(Generation):
         fresh.service_id = job.service_id
         return fresh
 
-    def update_job(self, job, status, result):
+    def update_job(self, job, status, result, retry=True):
         # PUT replaces parameters and result: fetch whichever is unknown, or
         # the job loses it (a submitted job's result is unknown, not empty).
         service_id = job.service_id
@@ -282,9 +282,8 @@ class Generation2016(Generation):
         # All three fields, or a 500 (docs/server-api.rst quirk put-needs-all-fields).
         reply = self.request("PUT", "/jobs/%s" % job.id, {
             "status": status, "result": result, "parameters": job.parameters},
-            not_found=JobNotFound)
-        updated = self.job(reply.checked(reply.data(dict).get("job_schema"), dict),
-                           reply=reply)
+            not_found=JobNotFound, retry=retry)
+        updated = self.job(reply.checked(reply.data(dict).get("job_schema"), dict), reply=reply)
         updated.service_id = service_id
         return updated
 
@@ -375,12 +374,13 @@ class Generation2017(Generation):
             return None
         return self.job(reply.data(dict), service_id, reply)
 
-    def update_job(self, job, status, result):
+    def update_job(self, job, status, result, retry=True):
         change = {"status": status}  # type: Dict[str, Any]
         if result is not None:
             change["results"] = result
         try:
-            reply = self.request("PATCH", "/jobs/%s" % job.id, change, not_found=JobNotFound)
+            reply = self.request("PATCH", "/jobs/%s" % job.id, change, not_found=JobNotFound,
+                                 retry=retry)
         except BadRequest as error:
             raise self._validation_error(error, "result")
         # A bare job, not an envelope (docs/server-api.rst quirk bare-job-patch-reply).

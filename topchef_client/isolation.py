@@ -40,6 +40,10 @@ if MYPY:  # type annotations, in comments that Python 2.7 can read
 
 log = logging.getLogger("topchef_client.worker")
 
+#: Seconds a job process past its time limit has after SIGTERM before
+#: SIGKILL: short, since the job is reported only once its process is gone.
+TIME_LIMIT_STOP_TIMEOUT = 0.5
+
 #: The constructor options that only configure the parent's HTTP connection:
 #: the child never talks to the server, so they are not passed to it.
 PARENT_ONLY_OPTIONS = ("connection", "session", "auth", "headers", "verify", "cert",
@@ -76,6 +80,15 @@ def how_it_ended(returncode):
     return "exited with status %d" % returncode
 
 
+def find_by_name(module, qualname):
+    # type: (Any, str) -> Any
+    """What ``module.<qualname>`` names (dots for nested classes), or None."""
+    value = module
+    for name in qualname.split("."):
+        value = getattr(value, name, None)
+    return value
+
+
 def child_spec(worker):
     # type: (Any) -> Dict[str, Any]
     """What a child needs to re-create ``worker``; ``TypeError`` if it cannot.
@@ -87,10 +100,10 @@ def child_spec(worker):
     qualname = getattr(cls, "__qualname__", cls.__name__)
     spec = {"module": cls.__module__, "qualname": qualname, "sys_path": list(sys.path),
             "main_file": None, "log_level": logging.getLogger("topchef_client").getEffectiveLevel()}
-    if "<locals>" in qualname:
-        raise TypeError("isolation='process' needs %s to be importable by its name, but it "
-                        "is defined inside a function: define it at the top level of a "
-                        "module" % cls.__name__)
+    if find_by_name(sys.modules.get(cls.__module__), qualname) is not cls:
+        raise TypeError("isolation='process' needs %s to be importable by its name from "
+                        "module %s, but it is not found there (defined inside a function?): "
+                        "define it at the top level of a module" % (cls.__name__, cls.__module__))
     if cls.__module__ == "__main__":
         main = sys.modules["__main__"]
         main_spec = getattr(main, "__spec__", None)
@@ -171,7 +184,7 @@ class ChildProcess(object):
         if reply is not None:
             return reply
         if self.alive and time_limit is not None:  # the time limit passed
-            self.kill()
+            self.kill(TIME_LIMIT_STOP_TIMEOUT)
             raise RunFailed(time_limit_report(time_limit))
         how = how_it_ended(self.process.returncode)
         raise RunFailed({"type": JobCrashed.__name__,
@@ -191,15 +204,15 @@ class ChildProcess(object):
             self._receive(min(deadline, monotonic() + 0.05))
         self.kill()
 
-    def kill(self):
-        # type: () -> None
-        """End the child: SIGTERM, then SIGKILL if it lingers."""
+    def kill(self, timeout=defaults.DEFAULT_CHILD_STOP_TIMEOUT):
+        # type: (float) -> None
+        """End the child: SIGTERM (its ``teardown()`` runs if it can), SIGKILL after ``timeout``."""
         process = self.process
         if process is None:
             return
         if process.poll() is None:
             process.terminate()
-            deadline = monotonic() + defaults.DEFAULT_CHILD_STOP_TIMEOUT
+            deadline = monotonic() + timeout
             while process.poll() is None and monotonic() < deadline:
                 select.select([], [], [], 0.01)
             if process.poll() is None:
@@ -287,9 +300,14 @@ class ProcessExecution(object):
 
     def abandon(self, lane):
         # type: (Lane) -> None
-        """Give up the job running in ``lane``: end its child now."""
-        if lane.child is not None:
-            lane.child.kill()
+        """Give up ``lane`` (``stop_now``): an idle child tears down, a busy one is ended."""
+        child = lane.child
+        if child is None:
+            return
+        if lane.job is None:
+            child.stop()
+        else:
+            child.kill()  # SIGTERM: its run() is cut short and teardown() runs if it can
 
     def run(self, job, lane):
         # type: (Job, Lane) -> Any

@@ -2,14 +2,24 @@
 import logging
 import threading
 
+from topchef_client.compat import monotonic
 from topchef_client.lifecycle import DRAINING, RUNNING
 
 MYPY = False
 if MYPY:  # type annotations, in comments that Python 2.7 can read
-    from typing import Any, List, Optional  # noqa: F401
+    from typing import Any, Iterable, List, Optional  # noqa: F401
     from topchef_client.models import Job  # noqa: F401
 
 log = logging.getLogger("topchef_client.worker")
+
+
+def join_all(threads, deadline):
+    # type: (Iterable[Optional[threading.Thread]], Optional[float]) -> None
+    """Join the threads (None entries skipped, the caller too) by a shared monotonic deadline."""
+    current = threading.current_thread()
+    for thread in threads:
+        if thread is not None and thread is not current:
+            thread.join(None if deadline is None else max(0.0, deadline - monotonic()))
 
 
 class Lane(object):
@@ -58,6 +68,12 @@ class Lanes(object):
     def threads(self):
         # type: () -> List[threading.Thread]
         return [lane.thread for lane in self.lanes if lane.thread is not None]
+
+    @property
+    def threads_not_given_up(self):
+        # type: () -> List[threading.Thread]
+        return [lane.thread for lane in self.lanes
+                if lane.thread is not None and not lane.abandoned]
 
     def start(self, count):
         # type: (int) -> None

@@ -30,8 +30,13 @@ def load_names_lazily(package_name, homes):
         return sorted(set(vars(target)) | set(homes))
 
     if sys.version_info >= (3, 7):
-        package.__getattr__ = lambda name: load(name, sys.modules[package_name])  # type: ignore[method-assign]
-        package.__dir__ = lambda: names(sys.modules[package_name])  # type: ignore[method-assign]
+        def getattr_(name):
+            return load(name, sys.modules[package_name])
+
+        def dir_():
+            return names(sys.modules[package_name])
+
+        package.__getattr__, package.__dir__ = getattr_, dir_  # type: ignore
         return
 
     class LazyPackage(types.ModuleType):

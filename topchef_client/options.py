@@ -163,3 +163,16 @@ def http_timeout(name, value):
         return (seconds(name + "[0] (connect)", value[0]),
                 seconds(name + "[1] (read)", value[1]))
     return seconds(name, value)
+
+
+def job_control(worker_class, time_limit, isolation, max_retries, recover_abandoned):
+    # type: (type, Any, Any, Any, Any) -> Tuple[Optional[float], str, int, bool]
+    """A worker's job-control options, checked; each not given is its class attribute."""
+
+    def given(name, value):
+        return getattr(worker_class, name) if value is FROM_CLASS else value
+
+    return (seconds("time_limit", given("time_limit", time_limit), allow_none=True),
+            choice("isolation", given("isolation", isolation), ("thread", "process")),
+            whole_number("max_retries", given("max_retries", max_retries), minimum=0),
+            flag("recover_abandoned", given("recover_abandoned", recover_abandoned)))

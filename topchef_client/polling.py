@@ -5,7 +5,10 @@
 threads share one page of the queue; when it is used up, one of them polls
 again while the others wait for its page. An empty queue is polled again
 after a pause that doubles while it stays empty; a non-empty one at once.
+``Contention`` tells when another worker seems to take jobs of the same
+queue, so that each job's status is read before it is claimed.
 """
+import logging
 import random
 import threading
 
@@ -16,6 +19,8 @@ if MYPY:  # type annotations, in comments that Python 2.7 can read
     from typing import Callable, Dict, List, Optional, Set  # noqa: F401
     from topchef_client.models import Job  # noqa: F401
 
+
+log = logging.getLogger("topchef_client.worker")
 
 #: A job is picked at random among this many of the oldest queued ones, so
 #: that two workers of one service rarely claim the same job (docs/server-api.rst §7).
@@ -134,7 +139,10 @@ class JobSource(object):
                 self._next_poll_at = 0.0
             else:
                 self._next_poll_at = monotonic() + self._idle.next()
-                if self.burst:
+                if self._held:
+                    # A burst is not done while a retry waits for its delay.
+                    self._next_poll_at = min(self._next_poll_at, min(self._held.values()))
+                elif self.burst:
                     self.burst_done = True
             self._condition.notify_all()
             # A stop may have come while the page was on its way.
@@ -190,3 +198,49 @@ class JobSource(object):
             self._next_poll_at = 0.0
             self.burst = burst
             self.burst_done = False
+
+
+#: A worker alone on its service reads the status of one job in this many
+#: before claiming it, where the queue gave everything else: the probe that
+#: notices another worker at a cost of a twentieth of a request per job...
+PROBE_EVERY = 20
+#: ... and of each of its first jobs, when workers started together would
+#: otherwise run one page twice.
+PROBE_FIRST = 10
+#: Once a job it was about to claim turned out taken, a worker reads the
+#: status of every job before claiming it, for this many seconds.
+CONTENTION_MEMORY = 60.0
+
+
+class Contention(object):
+    """Whether another worker seems to take jobs from the same queue.
+
+    TopChef has no atomic claim (docs/server-api.rst §7): two workers that
+    read the same page of a queue that carries parameters (2017) would both
+    run most of its jobs. Reading a job's status just before claiming it
+    makes that rare, but costs a request per job; so a worker does it for
+    its first ``PROBE_FIRST`` jobs and then one job in ``PROBE_EVERY`` until
+    a probe finds a job taken, and then for every job until
+    ``CONTENTION_MEMORY`` seconds pass without such a sign.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._jobs = 0
+        self._until = 0.0
+
+    def should_recheck(self):
+        # type: () -> bool
+        with self._lock:
+            self._jobs += 1
+            return (self._jobs <= PROBE_FIRST or self._jobs % PROBE_EVERY == 0 or
+                    monotonic() < self._until)
+
+    def saw_another_worker(self):
+        # type: () -> None
+        with self._lock:
+            if monotonic() >= self._until:
+                log.warning("another worker takes jobs of this service too: reading each "
+                            "job's status before claiming it (run one worker process per "
+                            "service, with threads=N)")
+            self._until = monotonic() + CONTENTION_MEMORY

@@ -19,7 +19,7 @@ from topchef_client.execution import (
     RunFailed, checked_result, error_report, time_limit_report)
 from topchef_client.lifecycle import ABANDONING, RUNNING, STARTING
 from topchef_client.models import COMPLETED, REGISTERED, WORKING
-from topchef_client.polling import Backoff
+from topchef_client.polling import Backoff, Contention
 from topchef_client.lanes import Lane
 from topchef_client.recovery import try_to_recover
 from topchef_client.startup import set_up
@@ -34,52 +34,6 @@ log = logging.getLogger("topchef_client.worker")
 #: When the server refuses a whole error report (too large for a proxy in
 #: front of it, say), the second try carries this much of the message.
 MINIMAL_REPORT_MESSAGE = 200
-#: A worker alone on its service reads the status of one job in this many
-#: before claiming it, where the queue gave everything else: the probe that
-#: notices another worker at a cost of a twentieth of a request per job...
-PROBE_EVERY = 20
-#: ... and of each of its first jobs, when workers started together would
-#: otherwise run one page twice.
-PROBE_FIRST = 10
-#: Once a job it was about to claim turned out taken, a worker reads the
-#: status of every job before claiming it, for this many seconds.
-CONTENTION_MEMORY = 60.0
-
-
-class Contention(object):
-    """Whether another worker seems to take jobs from the same queue.
-
-    TopChef has no atomic claim (docs/server-api.rst §7): two workers that
-    read the same page of a queue that carries parameters (2017) would both
-    run most of its jobs. Reading a job's status just before claiming it
-    makes that rare, but costs a request per job; so a worker does it for
-    its first ``PROBE_FIRST`` jobs and then one job in ``PROBE_EVERY`` until
-    a probe finds a job taken, and then for every job until
-    ``CONTENTION_MEMORY`` seconds pass without such a sign.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._jobs = 0
-        self._until = 0.0
-
-    def should_recheck(self):
-        # type: () -> bool
-        with self._lock:
-            self._jobs += 1
-            return (self._jobs <= PROBE_FIRST or self._jobs % PROBE_EVERY == 0 or
-                    monotonic() < self._until)
-
-    def saw_another_worker(self):
-        # type: () -> None
-        with self._lock:
-            if monotonic() >= self._until:
-                log.warning("another worker takes jobs of this service too: reading each "
-                            "job's status before claiming it (run one worker process per "
-                            "service, with threads=N)")
-            self._until = monotonic() + CONTENTION_MEMORY
-
-
 class JobProcessor(object):
     """Processes the jobs of one worker (the ``Client`` given), in any of its threads."""
 
@@ -166,7 +120,9 @@ class JobProcessor(object):
             self.worker.execution.abandon(lane)
             quiet_at_exit(lane.thread)
         for job in jobs:
-            self.requeue(job)
+            # One attempt each: a stop at once must not wait on a dead server
+            # (a job left WORKING then is recovered at the next start).
+            self.requeue(job, retry=False)
 
     def take_over(self, lane, time_limit):
         # type: (Lane, float) -> None
@@ -393,11 +349,11 @@ class JobProcessor(object):
                                              backoff.next()):
                     raise
 
-    def requeue(self, job):
-        # type: (Job) -> None
-        """Put a job this process took back in the queue."""
+    def requeue(self, job, retry=True):
+        # type: (Job, bool) -> None
+        """Put a job this process took back in the queue (``retry=False``: in one attempt)."""
         try:
-            self.worker.connection.update_job(job, REGISTERED)
+            self.worker.connection.update_job(job, REGISTERED, retry=retry)
             log.warning("job %s put back in the queue", job.id)
         except Exception as error:
             log.error("job %s could not be put back in the queue and stays WORKING: %s",

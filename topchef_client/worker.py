@@ -19,9 +19,15 @@ A started worker is made of these parts, each in a module of its own:
   every other part reads and waits on.
 * **the job source**, ``polling.JobSource``: the service's queue as the
   processing threads share it; one poll at a time, pausing while it is empty.
+* **the start-up**, ``startup``: a thread that recovers the jobs a dead
+  worker left WORKING (``recovery``) and calls ``setup()`` before the
+  worker runs.
 * **the processing threads**, ``threads`` of them, each in a
-  ``processing.Lane``: each takes a job from the source and has the
+  ``lanes.Lane``: each takes a job from the source and has the
   ``processing.JobProcessor`` validate, claim, run and report it.
+* **the execution** of ``run``: in the processing thread, held to the time
+  limit by a ``limits.Timekeeper`` (``execution``), or in a child process
+  per lane (``isolation`` and ``child``).
 * **the heartbeat**, ``heartbeat.Heartbeat``: a thread that PATCHes the
   service while the worker lives; it says hello once the worker runs and
   goodbye when it has stopped (2017 servers: ``is_available``).
@@ -42,9 +48,10 @@ The stop order
    heartbeat goes on, so the server sees the worker alive until its last
    job is reported.
 3. The last processing thread to end (``stop_now()`` itself, when
-   abandoning) finishes the shutdown: the heartbeat stops, the goodbye is
-   said in one short attempt, and the worker is stopped: ``is_running`` is
-   false and ``join()`` returns. Nobody has to call ``join()`` for this.
+   abandoning) finishes the shutdown: ``teardown()``, then the heartbeat
+   stops, the goodbye is said in one short attempt, and the worker is
+   stopped: ``is_running`` is false and ``join()`` returns. Nobody has to
+   call ``join()`` for this.
 """
 import abc
 import logging
@@ -55,21 +62,22 @@ import six
 from topchef_client import defaults, options
 from topchef_client.binding import (  # noqa: F401  (names that lived here before)
     CONNECTION_OPTIONS, ServiceBinding, connection_for, register, worker_connection)
+from topchef_client.compat import monotonic
+from topchef_client.exceptions import ServiceNotFound
+from topchef_client.execution import ThreadExecution
 from topchef_client.health import Health, WorkerStats
 from topchef_client.heartbeat import Heartbeat
+from topchef_client.isolation import ProcessExecution
+from topchef_client.lanes import Lanes, join_all
 from topchef_client.legacy import OriginalClientNames
 from topchef_client.lifecycle import (
     ABANDONING, DRAINING, RUNNING, STARTING, STOPPED, STOPPING, WINDING_DOWN, Lifecycle)
 from topchef_client.models import canonical_id
-from topchef_client.exceptions import ServiceNotFound
-from topchef_client.execution import ThreadExecution
-from topchef_client.isolation import ProcessExecution
-from topchef_client.lanes import Lane, Lanes
 from topchef_client.options import FROM_CLASS
 from topchef_client.polling import Backoff, JobSource
 from topchef_client.processing import JobProcessor
-from topchef_client.startup import check_service, start_thread, tear_down
 from topchef_client.signals import block_until_stopped, exit_on_sigterm, running_workers
+from topchef_client.startup import check_service, start_thread, tear_down
 
 MYPY = False
 if MYPY:  # type annotations, in comments that Python 2.7 can read
@@ -79,16 +87,10 @@ if MYPY:  # type annotations, in comments that Python 2.7 can read
     from topchef_client.models import Job  # noqa: F401
     W = TypeVar("W", bound="Client")
 
-
 log = logging.getLogger(__name__)
 
 #: How long the shutdown waits for a heartbeat request under way before the goodbye.
 HEARTBEAT_JOIN_TIMEOUT = 1.0
-
-
-def class_default(worker, name, given):
-    """``given``, or the class attribute ``name`` of ``worker`` when not given."""
-    return getattr(type(worker), name) if given is FROM_CLASS else given
 
 
 @six.add_metaclass(abc.ABCMeta)
@@ -109,8 +111,10 @@ class Client(OriginalClientNames):
     :param failure_backoff: first pause after a failure, doubling up to
         ``max_failure_backoff``.
     :param max_failure_backoff: the longest pause after repeated failures.
-    :param time_limit, isolation, max_retries, recover_abandoned: see the
-        class attributes of these names, which are their defaults.
+    :param time_limit: see the class attribute, which is the default.
+    :param isolation: see the class attribute, which is the default.
+    :param max_retries: see the class attribute, which is the default.
+    :param recover_abandoned: see the class attribute, which is the default.
     :param connection: an ``api.Connection`` to use instead of a new one.
     :param connection_options: for the new ``Connection``: ``request_timeout``
         (its ``timeout``), ``retries``, ``auth``, ``headers``, ``verify``,
@@ -156,16 +160,10 @@ class Client(OriginalClientNames):
         self.exit_grace_period = options.seconds("exit_grace_period", exit_grace_period,
                                                  allow_zero=True)
         self.failure_backoff = options.seconds("failure_backoff", failure_backoff)
-        self.max_failure_backoff = options.seconds("max_failure_backoff",
-                                                   max_failure_backoff)
-        self.time_limit = options.seconds(
-            "time_limit", class_default(self, "time_limit", time_limit), allow_none=True)
-        self.isolation = options.choice(
-            "isolation", class_default(self, "isolation", isolation), ("thread", "process"))
-        self.max_retries = options.whole_number(
-            "max_retries", class_default(self, "max_retries", max_retries), minimum=0)
-        self.recover_abandoned = options.flag(
-            "recover_abandoned", class_default(self, "recover_abandoned", recover_abandoned))
+        self.max_failure_backoff = options.seconds("max_failure_backoff", max_failure_backoff)
+        (self.time_limit, self.isolation, self.max_retries,
+         self.recover_abandoned) = options.job_control(
+            type(self), time_limit, isolation, max_retries, recover_abandoned)
         self.id = canonical_id(service_id, ServiceNotFound)
         self.connection = connection = worker_connection(self, address, connection,
                                                          connection_options)
@@ -359,8 +357,13 @@ class Client(OriginalClientNames):
         """Wait until the worker has stopped; return whether it has (not inside ``run``)."""
         if threading.current_thread() in self.processing_threads:
             return self.lifecycle.state == STOPPED
+        deadline = None if timeout is None else monotonic() + timeout
         # Short slices: Python 2.7 runs signal handlers only between them.
-        return self.lifecycle.wait_for(lambda state: state == STOPPED, timeout, slice=0.2)
+        if not self.lifecycle.wait_for(lambda state: state == STOPPED, timeout, slice=0.2):
+            return False
+        # The last thread sets the state as it ends: let it end too.
+        join_all(list(self.lanes.threads_not_given_up) + [self.heartbeat.thread], deadline)
+        return True
 
     def serve_forever(self, burst=False):
         # type: (bool) -> WorkerStats
