@@ -2,9 +2,11 @@
 """Packaging for topchef_client.
 
 This file must keep working on every supported interpreter (Python 2.7 and
-3.6 - 3.13) with the setuptools that virtualenv seeds there (setuptools 44 on
-2.7), so it sticks to plain ``setup()`` keywords and avoids f-strings, pathlib
-and anything else newer than Python 2.7.
+3.6 - 3.13) with the setuptools that pip builds with there (setuptools 44 on
+2.7, the newest release on 3.9+), so it sticks to plain ``setup()`` keywords
+and avoids f-strings, pathlib and anything else newer than Python 2.7. The
+one keyword that depends on the setuptools version is the license (see
+``license_metadata``). pyproject.toml only names the build backend.
 
 Dependencies are declared once, in requirements.txt (runtime) and
 requirements-test.txt (the ``test`` extra); MANIFEST.in ships both files in the
@@ -14,9 +16,13 @@ import io
 import os
 import re
 
+import setuptools
 from setuptools import find_packages, setup
 
 HERE = os.path.abspath(os.path.dirname(__file__))
+
+#: Where the project lives (the Source URL is also the home of its issues).
+SOURCE_URL = "https://github.com/TopChef/topchef_client"
 
 
 def read_text(*parts):
@@ -67,12 +73,37 @@ def read_long_description():
         return ""
 
 
+def license_metadata():
+    """Return the setup() keywords and the classifiers that declare the MIT license.
+
+    setuptools 77 and later write a PEP 639 ``License-Expression`` and flag a
+    "License ::" classifier as deprecated (and as an error next to an
+    expression). Older ones, such as the setuptools 44 of Python 2.7 and 59
+    of Python 3.6, predate that field and warn about a ``license_expression``
+    keyword they do not know, so they get the older pair: a free-text
+    ``license`` and the classifier. Either way LICENSE goes into the sdist
+    (MANIFEST.in) and into the wheel (the default license-file patterns of
+    setuptools and of wheel both match it).
+    """
+    major = int(re.match(r"\d+", setuptools.__version__).group(0))
+    if major >= 77:
+        return {"license_expression": "MIT"}, []
+    return {"license": "MIT"}, ["License :: OSI Approved :: MIT License"]
+
+
+LICENSE_KEYWORDS, LICENSE_CLASSIFIERS = license_metadata()
+
+
 setup(
     name="topchef_client",
     version=read_version(),
     description="Client library and worker for the TopChef REST job server",
     long_description=read_long_description(),
     long_description_content_type="text/markdown",
+    project_urls={
+        "Source": SOURCE_URL,
+        "Issues": SOURCE_URL + "/issues",
+    },
     packages=find_packages(exclude=["tests", "tests.*"]),
     package_data={"topchef_client": ["py.typed"]},
     include_package_data=True,
@@ -89,7 +120,7 @@ setup(
             "topchef_client = topchef_client.testing.pytest_plugin",
         ],
     },
-    classifiers=[
+    classifiers=LICENSE_CLASSIFIERS + [
         "Development Status :: 3 - Alpha",
         "Intended Audience :: Developers",
         "Operating System :: OS Independent",
@@ -110,4 +141,5 @@ setup(
         "Topic :: Software Development :: Libraries :: Python Modules",
         "Typing :: Typed",
     ],
+    **LICENSE_KEYWORDS
 )
