@@ -6,6 +6,7 @@ parameters and result, and how many HTTP requests everything took.
 """
 import sys
 
+from topchef_client.cli.console import Progress
 from topchef_client.compat import monotonic
 from topchef_client.producer import TopChef
 from topchef_client.worker import Client
@@ -58,7 +59,8 @@ def _demo(address, count, out, server):
         jobs = [topchef.submit(worker.id, {"value": 1 + number % 10})
                 for number in range(count)]
         _say(out, "submitted %d jobs; waiting for the worker" % len(jobs))
-        finished = topchef.wait_all(jobs, timeout=120, progress=_Progress(out, len(jobs)))
+        progress = Progress(out, len(jobs), indent="  ")
+        finished = topchef.wait_all(jobs, timeout=120, progress=progress)
         worker.stop(timeout=30)
         for job in finished:
             _say(out, "job %s: %s -> %s" % (job.id, _json(job.parameters), _json(job.result)))
@@ -71,15 +73,6 @@ def _demo(address, count, out, server):
                   float(worker_requests) / max(len(finished), 1), submitter_requests,
                   "; the server answered %d in all" % server.request_count if server else ""))
     return 0 if all(job.is_complete for job in finished) else 1
-
-
-class _Progress(object):
-    def __init__(self, out, total):
-        self.out = out
-        self.total = total
-
-    def __call__(self, finished):
-        _say(self.out, "  %d/%d finished" % (finished, self.total))
 
 
 def _json(document):

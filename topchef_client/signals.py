@@ -90,9 +90,13 @@ class StopSignals(object):
         self.restore()
 
 
-def block_until_stopped(worker):
-    # type: (Any) -> None
+def block_until_stopped(worker, start=None, on_tick=None):
+    # type: (Any, Optional[Callable[[], Any]], Optional[Callable[[], Any]]) -> Optional[int]
     """Wait for ``worker`` to stop; the first stop signal drains it, the second abandons.
+
+    :param start: called once the signals are caught (to start the worker).
+    :param on_tick: called every fifth of a second while no signal comes.
+    :returns: the signal that stopped the worker, if one did.
 
     Outside the main thread, signals are not this function's to take: it
     only waits.
@@ -104,6 +108,8 @@ def block_until_stopped(worker):
             worker.lifecycle.move_from_signal_handler(DRAINING, [STARTING, RUNNING])
 
     with StopSignals(on_signal) as signals:
+        if start is not None:
+            start()
         handled = 0
         # Short slices: Python 2.7 runs signal handlers only between them.
         while not worker.join(0.2):
@@ -118,6 +124,9 @@ def block_until_stopped(worker):
                 else:
                     log.warning("signal %d again: stopping now", signals.last)
                     worker.stop_now()
+            elif on_tick is not None:
+                on_tick()
+    return signals.last if signals.count else None
 
 
 def finish_at_exit(worker, hurry):
