@@ -17,6 +17,7 @@ from topchef_client import defaults
 from topchef_client.schemas import Schema
 
 from jobs import ADD_ONE_REGISTRATION_SCHEMA, ADD_ONE_RESULT_SCHEMA
+from support import no_delay_setup, stop_http_server
 
 #: Quick but finite, like conftest.TEST_TIMEOUT (conftest cannot be imported by name).
 TEST_TIMEOUT = (2.0, 5.0)
@@ -44,6 +45,7 @@ class _RecordingHandler(BaseHTTPServer.BaseHTTPRequestHandler):
     """Answers like an empty 2017 server and records each request's headers."""
 
     protocol_version = "HTTP/1.1"
+    setup = no_delay_setup
     answers = {
         "/": {"data": {"maintainer_name": "Tester", "version": "0.1dev"},
               "links": {"self": "/"}, "meta": {}},
@@ -84,8 +86,7 @@ def recording_server():
     thread.daemon = True
     thread.start()
     yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    stop_http_server(httpd)
     thread.join(5)
 
 

@@ -22,6 +22,11 @@ ONLY_2016 = pytest.mark.parametrize("generation", ["2016"])
 RETRIES = 2
 #: Seconds to connect, seconds to wait for an answer: short, so that faults cost little.
 TIMEOUT = (1.0, 0.3)
+#: For the tests where every request is meant to go unanswered: the timeout
+#: itself is what they wait for.
+IMPATIENT_TIMEOUT = (1.0, 0.05)
+#: A Delay that holds its request back until the test removes the rule.
+HELD = 30
 #: RETRIES, with pauses of about 10 ms instead of the default 0.2 s and more.
 FAST_RETRIES = make_retry(RETRIES, backoff_factor=0.01)
 #: Room for thread scheduling and the backoff pauses on a busy machine.
@@ -79,6 +84,14 @@ def client(proxy, server):
         yield client
 
 
+@pytest.fixture
+def impatient_client(proxy, server):
+    """``client`` with IMPATIENT_TIMEOUT, for requests that are never to be answered in time."""
+    with Connection(proxy.url, retries=FAST_RETRIES, timeout=IMPATIENT_TIMEOUT,
+                    generation=server.generation) as client:
+        yield client
+
+
 def recorded(proxy, method=None, path=None):
     """The faults applied to the recorded requests with this method and path."""
     return [record.fault for record in proxy.requests
@@ -115,30 +128,36 @@ def test_a_server_that_comes_back_is_used_again(proxy, client):
     assert client.list_services() == []
 
 
-def test_a_server_that_never_answers_is_a_response_timeout_within_its_bound(proxy, client):
+def test_a_server_that_never_answers_is_a_response_timeout_within_its_bound(
+        proxy, impatient_client):
     proxy.add_rule(Hang(), path=r"^/services$")
     started = monotonic()
     with pytest.raises(ResponseTimeout) as caught:
-        client.list_services()
+        impatient_client.list_services()
     elapsed = monotonic() - started
-    assert TIMEOUT[1] * (RETRIES + 1) <= elapsed < TIMEOUT[1] * (RETRIES + 1) + SLACK
+    read_timeout = IMPATIENT_TIMEOUT[1]
+    assert read_timeout * (RETRIES + 1) <= elapsed < read_timeout * (RETRIES + 1) + SLACK
     assert recorded(proxy, "GET", "/services") == ["Hang"] * (RETRIES + 1)
     assert "no answer in time: GET %s/services" % proxy.url in str(caught.value)
 
 
-def test_a_submission_that_gets_no_answer_is_sent_once(proxy, client, server, service):
+def test_a_submission_that_gets_no_answer_is_sent_once(
+        proxy, impatient_client, server, service):
     proxy.add_rule(Hang(), method="POST")
     started = monotonic()
     with pytest.raises(ResponseTimeout):
-        client.submit_job(service.id, {"value": 1})
-    assert monotonic() - started < TIMEOUT[1] + SLACK
+        impatient_client.submit_job(service.id, {"value": 1})
+    assert monotonic() - started < IMPATIENT_TIMEOUT[1] + SLACK
     assert recorded(proxy, "POST") == ["Hang"]  # not sent again
 
 
-def test_a_submission_answered_too_late_creates_exactly_one_job(proxy, client, server, service):
-    proxy.add_rule(Delay(0.5), method="POST")
+def test_a_submission_answered_too_late_creates_exactly_one_job(
+        proxy, impatient_client, server, service):
+    late = proxy.add_rule(Delay(HELD), method="POST")
     with pytest.raises(ResponseTimeout):
-        client.submit_job(service.id, {"value": 1})
+        impatient_client.submit_job(service.id, {"value": 1})
+    assert server.jobs() == []  # not there yet: the client gave up first
+    late.remove()  # the submission reaches the server now
     wait_until(lambda: server.jobs(), timeout=5)
     assert recorded(proxy, "POST") == ["Delay"]
     assert [job["parameters"] for job in server.jobs()] == [{"value": 1}]

@@ -205,7 +205,7 @@ def test_wait_timeout_names_the_job_and_its_last_status(topchef, service):
     job = topchef.submit(service, {"value": 3})
     topchef.connection.update_job(job, WORKING)
     with pytest.raises(JobWaitTimeout) as caught:
-        topchef.wait(job, timeout=0.1, **FAST_POLL)
+        topchef.wait(job, timeout=0.05, **FAST_POLL)
     assert "%s (last status WORKING)" % job.id in str(caught.value)
     assert [(pending.id, pending.status) for pending in caught.value.jobs] == [(job.id, WORKING)]
 

@@ -130,8 +130,15 @@ def user_suite(request, monkeypatch):
 
 
 def run_user_suite(user_suite):
-    """Run pytest on the user's suite in a subprocess, with the plugin as installed."""
-    return user_suite.runpytest_subprocess(*[] if _entry_point_installed() else ["-p", PLUGIN])
+    """Run pytest on the user's suite in a subprocess, with the plugin as installed.
+
+    Hypothesis's plugin, which these suites do not use, is left out: loading
+    it imports all of hypothesis, most of what such a session would cost.
+    """
+    arguments = ["-p", "no:hypothesispytest"]
+    if not _entry_point_installed():
+        arguments += ["-p", PLUGIN]
+    return user_suite.runpytest_subprocess(*arguments)
 
 
 def test_a_user_suite_can_test_its_own_worker_with_the_fixtures(user_suite):

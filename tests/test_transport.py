@@ -13,7 +13,7 @@ from topchef_client.exceptions import NetworkError
 from topchef_client.transport import Transport, split_credentials
 
 from jobs import ADD_ONE_REGISTRATION_SCHEMA, ADD_ONE_RESULT_SCHEMA, AddOne
-from support import jobs_by_status
+from support import jobs_by_status, no_delay_setup, stop_http_server
 
 USER, PASSWORD, REALM = "alice", "s3cr3t", "topchef"
 
@@ -41,6 +41,7 @@ class DigestGate(object):
 
         class Handler(BaseHTTPServer.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            setup = no_delay_setup
 
             def __getattr__(self, name):
                 if name.startswith("do_"):
@@ -82,6 +83,7 @@ class DigestGate(object):
 
         class Server(socketserver.ThreadingMixIn, BaseHTTPServer.HTTPServer):
             daemon_threads = True
+            request_queue_size = 128  # the default 5 drops connections for 1 s
 
         self.httpd = Server(("127.0.0.1", 0), Handler)
         self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
@@ -105,8 +107,7 @@ class DigestGate(object):
         return fields.get("response") == expected
 
     def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        stop_http_server(self.httpd)
 
 
 @pytest.fixture

@@ -16,12 +16,14 @@ from topchef_client import COMPLETED, REGISTERED, WORKING, TopChef
 from topchef_client.testing.proxy import Delay
 
 from jobs import ADD_ONE_REGISTRATION_SCHEMA, ADD_ONE_RESULT_SCHEMA, AddOne, Blocking, counted
-from support import REPO_ROOT, jobs_by_status, wait_until
+from support import REPO_ROOT, job_update_method, jobs_by_status, wait_until
 
 #: Heartbeats in a row, each followed by a jump of the server's clock.
 CLOCK_JUMPS = 5
 #: Less than the service timeout of either generation (30 s).
 CLOCK_JUMP = 20
+#: A Delay that holds its request back until the test removes the rule.
+HELD = 30
 
 
 # Heartbeat and availability
@@ -32,7 +34,7 @@ def test_heartbeats_keep_the_service_from_timing_out_while_the_worker_runs(
         service = topchef.register_service("AddOne", "Adds one", ADD_ONE_REGISTRATION_SCHEMA,
                                            ADD_ONE_RESULT_SCHEMA)
         worker = make_worker(AddOne, address=clocked_server.url, service_id=service.id,
-                             heartbeat_interval=0.01).start()
+                             heartbeat_interval=0.005).start()
 
         for _ in range(CLOCK_JUMPS):
             sent = worker.stats.heartbeats_sent
@@ -64,11 +66,11 @@ def test_a_2017_service_is_available_while_its_worker_runs_and_unavailable_after
 
 def test_stop_lets_the_running_job_finish_while_the_heartbeat_goes_on(
         topchef, service, make_worker):
-    worker = make_worker(Blocking, heartbeat_interval=0.01).start()
+    worker = make_worker(Blocking, heartbeat_interval=0.005).start()
     job = topchef.submit(service, {"value": 2})
     assert worker.started.wait(10)
 
-    assert worker.stop(timeout=0.05) is False  # the job is still running
+    assert worker.stop(timeout=0.01) is False  # the job is still running
     sent = worker.stats.heartbeats_sent
     wait_until(lambda: worker.stats.heartbeats_sent >= sent + 3)
     assert topchef.job(job).status == WORKING
@@ -105,13 +107,15 @@ def test_stop_now_while_a_claim_is_on_its_way_still_leaves_the_job_registered(
         generation, proxy, topchef, service, make_worker):
     # The claim is held back, so that stop_now() puts the job back before
     # the claim lands and marks it WORKING.
-    claim = proxy.add_rule(Delay(0.3), method="PUT" if generation == "2016" else "PATCH",
+    claim = proxy.add_rule(Delay(HELD), method=job_update_method(generation),
                            path=r"^/jobs/", times=1)
     worker = make_worker(counted(AddOne), address=proxy.url).start()
     job = topchef.submit(service, {"value": 2})
     wait_until(lambda: claim.hits == 1)
 
     worker.stop_now()
+    assert worker.processing_thread.is_alive()  # still waiting for its claim
+    claim.remove()  # the claim lands now
     wait_until(lambda: not worker.processing_thread.is_alive())
 
     assert topchef.job(job).status == REGISTERED
@@ -147,10 +151,10 @@ class WaitsForRelease(Client):
     def run(self, parameters):
         # serve_forever() handles SIGTERM from now on.
         while signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-            time.sleep(0.01)
+            time.sleep(0.002)
         open(STARTED, "w").close()
         while not os.path.exists(RELEASE):
-            time.sleep(0.01)
+            time.sleep(0.002)
         return {"value": parameters["value"] + 1}
 
 
@@ -245,11 +249,11 @@ main()
 """
 
 EXITS = [
-    pytest.param(dict(duration=30.0, grace=0.2, interrupt=False), REGISTERED,
+    pytest.param(dict(duration=30.0, grace=0.1, interrupt=False), REGISTERED,
                  id="main-returns-during-a-long-job"),
-    pytest.param(dict(duration=30.0, grace=0.2, interrupt=True), REGISTERED,
+    pytest.param(dict(duration=30.0, grace=0.1, interrupt=True), REGISTERED,
                  id="keyboard-interrupt-during-a-long-job"),
-    pytest.param(dict(duration=0.3, grace=10.0, interrupt=False), COMPLETED,
+    pytest.param(dict(duration=0.1, grace=10.0, interrupt=False), COMPLETED,
                  id="main-returns-during-a-job-shorter-than-the-grace-period"),
 ]
 
@@ -299,7 +303,9 @@ def test_the_readme_example_completes_jobs_and_a_sigterm_leaves_none_working(
     source = readme_listing(proxy.url, service.id)
     script = scripts.start(source)
     wait_until(lambda: len(completed_correctly(server, service.id)) >= 10 or not script.running)
-    in_flight = proxy.add_rule(Delay(0.3), method="PUT" if generation == "2016" else "PATCH",
+    # Every claim and report now takes a while: the worker is nearly always
+    # waiting on one, so the signal finds a job in flight.
+    in_flight = proxy.add_rule(Delay(0.1), method=job_update_method(generation),
                                path=r"^/jobs/")
     wait_until(lambda: in_flight.hits >= 1 or not script.running)
 
@@ -324,13 +330,14 @@ def test_stop_now_while_a_result_is_on_its_way_leaves_the_job_completed(
     assert worker.started.wait(10)
     # The claim has landed; now let the result land but hold back the answer,
     # so that stop_now() comes while the worker still waits to hear.
-    report = proxy.add_rule(Delay(0.5, after_forwarding=True),
-                            method="PUT" if generation == "2016" else "PATCH",
-                            path=r"^/jobs/", times=1)
+    report = proxy.add_rule(Delay(HELD, after_forwarding=True),
+                            method=job_update_method(generation), path=r"^/jobs/", times=1)
     worker.release.set()
     wait_until(lambda: report.hits == 1)
 
     worker.stop_now()
+    assert worker.processing_thread.is_alive()  # still waiting for the answer
+    report.remove()  # the answer comes now
     wait_until(lambda: not worker.processing_thread.is_alive())
 
     finished = topchef.job(job)

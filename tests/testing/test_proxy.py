@@ -221,11 +221,24 @@ def test_delay_after_forwarding_lets_the_request_land_and_holds_back_the_answer(
     assert server.request_count == 1
 
 
+@pytest.mark.parametrize("after_forwarding", [False, True])
+def test_removing_the_rule_of_a_delay_lets_its_request_go_at_once(
+        server, proxy, session, after_forwarding):
+    rule = proxy.add_rule(Delay(30, after_forwarding=after_forwarding))
+    thread, outcome = in_thread(lambda: session.get(proxy.url + "/services", timeout=TIMEOUT))
+    wait_until(lambda: rule.hits == 1 and server.request_count == int(after_forwarding))
+    assert thread.is_alive() and not outcome
+    rule.remove()
+    thread.join(TIMEOUT)
+    assert outcome[0].status_code == 200
+    assert server.request_count == 1
+
+
 def test_hang_answers_nothing_until_its_rule_is_removed(server, proxy):
     rule = proxy.add_rule(Hang())
     thread, outcome = in_thread(lambda: requests.get(proxy.url + "/", timeout=TIMEOUT))
     wait_until(lambda: rule.hits == 1)
-    thread.join(0.3)
+    thread.join(0.1)  # a hundred times what an answer takes
     assert thread.is_alive() and not outcome
     rule.remove()
     thread.join(TIMEOUT)
@@ -375,6 +388,7 @@ def test_rules_can_change_while_requests_flow(server, proxy):
     while any(thread.is_alive() for thread, _ in clients):
         proxy.add_rule(Respond(503)).remove()
         proxy.add_rule(Respond(503), times=1)
+        time.sleep(0)  # let the clients have the interpreter now and then
     for thread, outcome in clients:
         thread.join(TIMEOUT)
         assert set(outcome[0]) <= {200, 503}

@@ -20,7 +20,8 @@ The modules, for readers:
 * ``proxy``: ``FaultProxy``; ``faults``: what it does to requests; ``relay``:
   one of its client connections;
 * ``http11``: reading HTTP/1.1 messages, for the proxy and the server;
-* ``pytest_plugin``: the fixtures.
+* ``pytest_plugin``: the fixtures; ``submitter``: the ``TopChef`` of ``topchef_api``,
+  whose waits poll a local server every few milliseconds.
 """
 from topchef_client.lazy import load_names_lazily as _load_names_lazily
 

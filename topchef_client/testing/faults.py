@@ -6,8 +6,9 @@ A ``Fault`` acts on one request through the ``Relay`` of its client connection
 * ``pass_through(request)``: forward and pass the answer on, as without a fault;
 * ``forward(request)``: forward and return the whole answer, unsent;
 * ``send(data)``: write bytes to the client;
-* ``wait(seconds)`` and ``hold(keep_holding)``: let time pass, unless the
-  proxy stops or goes down first (or, for ``hold``, the client leaves);
+* ``wait(seconds, until)`` and ``hold(keep_holding)``: let time pass, unless
+  the proxy stops or goes down first (or ``until()`` turns true, or, for
+  ``hold``, the client leaves);
 * ``reset_on_close``: set it to close the client connection with a RST.
 
 ``_apply`` returns whether the client connection stays open afterwards.
@@ -41,7 +42,9 @@ class Delay(Fault):
 
     The request reaches the upstream after the wait even when the client has
     given up meanwhile, like a request stuck on a slow path; use it to exceed
-    a client's read timeout.
+    a client's read timeout. Removing the rule (or ``clear_rules()``) ends
+    the waits it started at once: a test can hold a request back for as long
+    as it needs, with a generous ``seconds``, and let it go when it is ready.
 
     :param after_forwarding: forward at once and hold back the *answer*
         instead: the upstream has acted on the request while the client
@@ -57,10 +60,10 @@ class Delay(Fault):
 
     def _apply(self, relay, request, rule):
         if not self.after_forwarding:
-            relay.wait(self.seconds)
+            relay.wait(self.seconds, until=lambda: rule.withdrawn)
             return relay.pass_through(request)
         response = relay.forward(request)
-        relay.wait(self.seconds)
+        relay.wait(self.seconds, until=lambda: rule.withdrawn)
         relay.send(response.raw)
         return not response.close_client
 
@@ -211,10 +214,15 @@ class Rule(object):
         self._epoch = proxy._epoch
 
     @property
+    def withdrawn(self):
+        """Whether the rule was removed, or ended by ``clear_rules()``."""
+        return self.removed or self._epoch != self._proxy._epoch
+
+    @property
     def expired(self):
-        """Whether the rule was removed or its ``seconds`` have run out."""
-        return (self.removed or self._epoch != self._proxy._epoch
-                or (self.expires_at is not None and monotonic() >= self.expires_at))
+        """Whether the rule was withdrawn or its ``seconds`` have run out."""
+        return self.withdrawn or (self.expires_at is not None and
+                                  monotonic() >= self.expires_at)
 
     @property
     def active(self):
@@ -230,7 +238,7 @@ class Rule(object):
 
     def remove(self):
         # type: () -> None
-        """Stop applying the rule and release the requests it holds (``Hang``)."""
+        """Stop applying the rule and release the requests it holds (``Hang``, ``Delay``)."""
         self._proxy._remove_rule(self)
 
     def __repr__(self):

@@ -25,7 +25,9 @@ Fixtures:
     to point the other fixtures at another server.
 ``topchef_api``
     A ``TopChef`` submitter connected to ``topchef_server``, whose requests
-    time out after ``REQUEST_TIMEOUT``.
+    time out after ``REQUEST_TIMEOUT`` and whose ``wait`` and ``wait_all``
+    look at the server every few milliseconds at first
+    (``topchef_client.testing.submitter.LocalTopChef``).
 ``topchef_worker``
     ``topchef_worker(WorkerClass, job_registration_schema=None, job_result_schema=None,
     name=None, service_id=None, address=None, start=True, **options)`` makes a
@@ -47,11 +49,13 @@ import pytest
 #: Seconds to connect and to read an answer: the local server answers at
 #: once, so a request that takes longer fails the test soon.
 REQUEST_TIMEOUT = (2.0, 5.0)
-#: Worker settings that keep tests quick (an empty queue is polled at least
-#: every 0.05 s, a failure retried within 0.05 s); any of them can be
+#: Worker settings that keep tests quick: an empty queue is polled at least
+#: every 0.01 s, a failure retried within 0.01 s, so a job submitted to a
+#: running worker is taken within milliseconds (an idle worker costs a few
+#: per cent of a core against the local server). Any of them can be
 #: overridden per worker.
-FAST_WORKER_OPTIONS = dict(poll_interval=0.01, max_poll_interval=0.05,
-                           failure_backoff=0.01, max_failure_backoff=0.05,
+FAST_WORKER_OPTIONS = dict(poll_interval=0.002, max_poll_interval=0.01,
+                           failure_backoff=0.002, max_failure_backoff=0.01,
                            request_timeout=REQUEST_TIMEOUT, exit_grace_period=1.0)
 
 #: Seconds a graceful stop may take at teardown before the worker is stopped at once.
@@ -88,10 +92,10 @@ def topchef_server(request, topchef_servers):
 
 @pytest.fixture
 def topchef_api(topchef_server):
-    """A ``TopChef`` submitter for ``topchef_server``."""
-    from topchef_client.producer import TopChef
+    """A ``TopChef`` submitter for ``topchef_server``, quick to see a job finish."""
+    from topchef_client.testing.submitter import LocalTopChef
 
-    with TopChef(topchef_server.url, timeout=REQUEST_TIMEOUT) as api:
+    with LocalTopChef(topchef_server.url, timeout=REQUEST_TIMEOUT) as api:
         yield api
 
 

@@ -23,8 +23,9 @@ log = logging.getLogger(__name__)
 # Seconds a blocked socket call waits before its thread checks whether to
 # give up; shutdown() wakes readers at once, this is the fallback.
 SOCKET_SLICE = 0.25
-# Seconds between checks while a fault holds a request back.
-_HOLD_POLL = 0.02
+# Seconds between checks while a fault holds a request back: how late a
+# request is let go after its rule is removed.
+_HOLD_POLL = 0.005
 # RFC 7231 4.2.2: a request that may be sent again when a kept-alive
 # upstream connection turns out to have been closed before it answered.
 _IDEMPOTENT_METHODS = frozenset(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"])
@@ -176,10 +177,10 @@ class Relay(object):
         self.send(response.raw)
         return not response.close_client
 
-    def wait(self, seconds):
-        """Let ``seconds`` pass, unless the proxy stops or goes down first."""
+    def wait(self, seconds, until=lambda: False):
+        """Let ``seconds`` pass, unless ``until()`` turns true or the proxy stops or goes down."""
         deadline = monotonic() + seconds
-        while True:
+        while not until():
             self._check()
             remaining = deadline - monotonic()
             if remaining <= 0:

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 #: The application that answers for each API generation.
 APPLICATIONS = {"2016": App2016, "2017": App2017}
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024  # bytes; a larger request body is answered 413
+#: Seconds to go on reading a request refused before its end (see ``_linger``).
+LINGER_TIMEOUT = 1.0
 
 
 class _RequestHandler(BaseHTTPServer.BaseHTTPRequestHandler):
@@ -67,12 +69,31 @@ class _RequestHandler(BaseHTTPServer.BaseHTTPRequestHandler):
         except http11.BadMessage as error:
             self.close_connection = True  # what is left of the body makes the stream unusable
             self._send(html_error(error.status))
+            self._linger()
             return
         request = Request(self.command, self.path, self.headers, body,
                           host="%s:%d" % self.server.server_address[:2])
         response = owner.application.handle(request)
         owner._count_request()
         self._send(response)
+
+    def _linger(self):
+        """After an answer sent before the whole request was read: drop the rest.
+
+        Closing a socket with unread data in it makes the kernel reset the
+        connection, and a client still sending its body (a chunk at a time,
+        say) would get the reset instead of the answer. So, as web servers do,
+        say we are done writing, then read and drop what still comes, until
+        the client closes or LINGER_TIMEOUT passes.
+        """
+        try:
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(LINGER_TIMEOUT)
+            deadline = monotonic() + LINGER_TIMEOUT
+            while monotonic() < deadline and self.connection.recv(65536):
+                pass
+        except socket.error:
+            pass  # reset, or timed out: nothing more to do for this client
 
     def _send(self, response):
         lines = ["%s %d %s" % (self.protocol_version, response.status,
@@ -98,6 +119,10 @@ class _HTTPServer(socketserver.ThreadingMixIn, BaseHTTPServer.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     block_on_close = False
+    # socketserver's default backlog is 5: more clients connecting at once
+    # than that (a worker's threads, a test's) lose their SYN while the
+    # serving loop is busy, and the kernel sends it again only a second later.
+    request_queue_size = 128
 
     def __init__(self, address, owner):
         self.owner = owner
@@ -132,6 +157,19 @@ class _HTTPServer(socketserver.ThreadingMixIn, BaseHTTPServer.HTTPServer):
             log.debug("error serving %s", client_address, exc_info=True)
         except Exception:
             pass  # at interpreter exit Python 2 may already have emptied the module
+
+    def shutdown(self):
+        """Stop ``serve_forever()`` now, not at the end of its poll interval.
+
+        Shutting the listening socket down wakes the ``select()`` that the
+        serving loop waits in (Linux; elsewhere the loop notices at its next
+        poll); until the stop request is seen, its ``accept()`` fails at once.
+        """
+        try:
+            self.socket.shutdown(socket.SHUT_RDWR)
+        except socket.error:
+            pass
+        BaseHTTPServer.HTTPServer.shutdown(self)
 
     def close_connections(self, timeout):
         """Shut every open connection down and wait up to ``timeout`` for its thread.
