@@ -4,8 +4,6 @@ The draft comes from the schema's ``$schema`` and is draft 4 without one,
 the draft both TopChef servers validate with. A ``Schema`` is compiled once
 and reused for every document, which is what makes validating each job cheap.
 """
-import jsonschema
-import jsonschema.exceptions
 import six
 
 from topchef_client.exceptions import ValidationError
@@ -39,6 +37,8 @@ class Schema(object):
         # type: (Dict[str, Any], str) -> None
         self.schema = schema
         self.what = what
+        import jsonschema  # here, not with the module: a command that validates
+        import jsonschema.exceptions  # nothing need not pay for it (40 ms)
         try:
             validator_class = jsonschema.validators.validator_for(
                 schema, default=jsonschema.Draft4Validator)
@@ -80,6 +80,7 @@ class Schema(object):
         errors = self.errors(instance)
         if not errors:
             return
+        import jsonschema.exceptions
         best = jsonschema.exceptions.best_match(errors)
         raise ValidationError(
             "invalid %s at %s: %s [schema: %s]" % (

@@ -95,7 +95,7 @@ def block_until_stopped(worker, start=None, on_tick=None):
     """Wait for ``worker`` to stop; the first stop signal drains it, the second abandons.
 
     :param start: called once the signals are caught (to start the worker).
-    :param on_tick: called every fifth of a second while no signal comes.
+    :param on_tick: called every twentieth of a second while no signal comes.
     :returns: the signal that stopped the worker, if one did.
 
     Outside the main thread, signals are not this function's to take: it
@@ -111,8 +111,9 @@ def block_until_stopped(worker, start=None, on_tick=None):
         if start is not None:
             start()
         handled = 0
-        # Short slices: Python 2.7 runs signal handlers only between them.
-        while not worker.join(0.2):
+        # Short slices: Python 2.7 runs signal handlers only between them, and
+        # a stop should follow its signal at once.
+        while not worker.join(0.05):
             if signals.count > handled:
                 handled = signals.count
                 if handled == 1:
