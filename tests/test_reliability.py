@@ -13,12 +13,18 @@ automatic retries off; here the worker keeps the default number of retries
 (with millisecond pauses, ``FAST_RETRIES``, so that a scenario takes about
 a second) and faults meet whole batches. The 503 storm keeps the default
 retry pauses too, and runs once for both generations at the same time.
+
+Two scenarios of job control close the module, both marked slow: a run
+hung in ``time.sleep(60)`` under a two-second time limit in the middle of a
+batch, and a worker process killed with SIGKILL in the middle of a batch
+and started again.
 """
 import collections
 import io
 import logging
 import os
 import signal
+import time
 
 import pytest
 
@@ -29,8 +35,8 @@ from topchef_client.api import make_retry
 from topchef_client.testing import LocalServer
 from topchef_client.testing.proxy import FaultProxy, Hang, Reset, Respond
 
-from jobs import (ADD_ONE_RESULT_SCHEMA, COUNTER_REGISTRATION_SCHEMA, Recording,
-                  SlowRecording, SlowRecordingWithFailures)
+from jobs import (ADD_ONE_RESULT_SCHEMA, ANY_OBJECT_SCHEMA, COUNTER_REGISTRATION_SCHEMA,
+                  Controlled, Journal, Recording, SlowRecording, SlowRecordingWithFailures)
 from support import (job_update_method, jobs_by_status, messages_naming, submit_batch,
                      threads_alive, unfinished_jobs, wait_until)
 
@@ -387,3 +393,116 @@ def test_a_stop_signal_mid_batch_finishes_the_running_job_and_another_worker_doe
     worker = scenario_worker(make_worker, proxy, counting_service, Recording)
     assert_every_job_ran_once(server, counting_service.id, values, worker,
                               earlier_runs=collections.Counter(recorded_runs(paths["runs"])))
+
+
+# A run hung past its time limit, in the middle of a batch
+
+#: The issue's time limit for a hung run, in seconds.
+HUNG_RUN_LIMIT = 2.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("isolation", ["thread", "process"])
+def test_a_run_hung_in_sleep_past_a_2_second_limit_fails_alone_and_the_batch_goes_on(
+        server, topchef, register_worker, tmpdir, isolation):
+    journal = Journal(str(tmpdir.join("journal")))
+    worker = register_worker(Controlled, ANY_OBJECT_SCHEMA, ANY_OBJECT_SCHEMA,
+                             journal=journal.path, isolation=isolation,
+                             time_limit=HUNG_RUN_LIMIT, threads=2).start()
+    hung = topchef.submit(worker.id, {"value": 0, "do": "sleep", "seconds": 60})
+    values = list(range(1, 31))
+    for value in values:
+        topchef.submit(worker.id, {"value": value, "do": "sleep", "seconds": 0.02})
+    wait_until(lambda: journal.count("run", 0))
+    [began] = [entry.time for entry in journal.entries("run") if entry.value == 0]
+
+    wait_until(lambda: topchef.job(hung).is_failed, timeout=10, interval=0.02)
+    late = time.time() - began - HUNG_RUN_LIMIT
+    values.append(31)
+    after = topchef.submit(worker.id, {"value": 31})
+
+    assert 0 <= late < 1.5, "reported %.2f s after its limit" % late
+    assert topchef.wait(after, timeout=10)["value"] == 32
+    wait_until(lambda: not unfinished_jobs(server, worker.id), timeout=30)
+    wait_until(lambda: worker.healthy and threads_alive(worker), timeout=15)
+    assert len(worker.processing_threads) == 2
+    assert worker.stop(timeout=10)
+    jobs = server.jobs(worker.id)
+    assert WORKING not in [job["status"] for job in jobs]
+    for job in jobs:
+        value = job["parameters"]["value"]
+        assert journal.count("run", value) == 1, job
+        if value == 0:
+            assert failed_as_reported(job, server.generation), job
+            assert job["result"]["error"]["type"] == "TimeLimitExceeded", job
+        else:
+            assert job["status"] == COMPLETED and job["result"]["value"] == value + 1, job
+    assert worker.stats.threads_abandoned == (1 if isolation == "thread" else 0)
+
+
+# kill -9 of a worker process in the middle of a batch, and a restart
+
+KILLED_SCRIPT = """
+import os
+import time
+
+from topchef_client import Client
+
+DONE, HOLD, HELD = %(done)r, %(hold)r, %(held)r
+
+
+class RecordsRuns(Client):
+    def run(self, parameters):
+        value = parameters["value"]
+        if os.path.exists(HOLD):
+            with open(HELD + ".part", "w") as held:
+                held.write("%%d" %% value)
+            os.rename(HELD + ".part", HELD)
+            time.sleep(60)
+        time.sleep(0.01)
+        with open(DONE, "a") as done:
+            done.write("%%d\\n" %% value)
+        return {"value": value + 1}
+
+
+if __name__ == "__main__":
+    RecordsRuns(%(address)r, %(service_id)r, poll_interval=0.01, max_poll_interval=0.05,
+                isolation=%(isolation)r).serve_forever()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("isolation", ["thread", "process"])
+def test_a_worker_killed_mid_batch_and_started_again_ends_every_job_once(
+        generation, server, clocked_server, make_worker, scripts, tmpdir, isolation):
+    # A 2017 service's timeout can be short; a 2016 one is 30 s, so its server's
+    # clock is moved past it instead.
+    target = clocked_server if generation == "2016" else server
+    with TopChef(target.url) as topchef:
+        service = topchef.register_service("Counter", "Adds one", COUNTER_REGISTRATION_SCHEMA,
+                                           ADD_ONE_RESULT_SCHEMA, service_timeout=1)
+        values = submit_batch(topchef, service, 30)
+    paths = dict((name, str(tmpdir.join(name))) for name in ("done", "hold", "held"))
+    script = scripts.start(KILLED_SCRIPT % dict(paths, address=target.url,
+                                                service_id=service.id, isolation=isolation))
+    wait_until(lambda: len(recorded_runs(paths["done"])) >= 8 or not script.running)
+    open(paths["hold"], "w").close()
+    wait_until(lambda: os.path.exists(paths["held"]) or not script.running)
+    assert script.running, script.log()
+    with open(paths["held"]) as held:
+        held_value = int(held.read())
+    assert [job["parameters"]["value"] for job in jobs_by_status(target, service.id)[WORKING]] \
+        == [held_value]
+
+    script.process.send_signal(signal.SIGKILL)
+    assert script.wait(10) == -signal.SIGKILL
+    assert len(jobs_by_status(target, service.id)[WORKING]) == 1  # stranded
+    if generation == "2016":
+        target.clock.advance(31)
+
+    worker = make_worker(Recording, address=target.url, service_id=service.id).start()
+
+    assert_every_job_ran_once(target, service.id, values, worker,
+                              earlier_runs=collections.Counter(recorded_runs(paths["done"])))
+    assert worker.stats.jobs_recovered == 1
+    assert worker.runs[held_value] == 1

@@ -84,9 +84,10 @@ def load_worker_class(spec):
         # "if __name__ == '__main__'" block (so it does not start a worker).
         # A module kept in sys.modules, not runpy's temporary one: Python 2.7
         # empties the namespace of a module object that dies.
-        value = types.ModuleType("__mp_main__")
+        # A name of this module's own: multiprocessing takes "__mp_main__".
+        value = types.ModuleType("__topchef_main__")
         value.__file__ = spec["main_file"]
-        sys.modules["__mp_main__"] = value
+        sys.modules["__topchef_main__"] = value
         with open(spec["main_file"], "rb") as source:
             exec(compile(source.read(), spec["main_file"], "exec"), value.__dict__)
         names = spec["qualname"].split(".")
@@ -152,7 +153,9 @@ def main():
     spec = message[1]
     logging.basicConfig(level=spec.get("log_level", logging.WARNING), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s[job process]: %(message)s")
+    from topchef_client import isolation
     from topchef_client.execution import error_report
+    isolation.IN_JOB_PROCESS = True
     try:
         worker_class = load_worker_class(spec)
         args, kwargs = pickle.loads(spec["arguments"])

@@ -24,6 +24,9 @@ import select
 import signal
 import subprocess
 import sys
+import threading
+
+from six.moves import queue
 
 from topchef_client import defaults
 from topchef_client.child import decode_length, send_message
@@ -50,16 +53,66 @@ PARENT_ONLY_OPTIONS = ("connection", "session", "auth", "headers", "verify", "ce
                        "request_timeout", "retries", "pool_size")
 
 
-class ChildDied(Exception):
-    """The child process ended unasked; the message says how."""
+#: True in a job process: the worker re-created there runs its jobs itself.
+IN_JOB_PROCESS = False
 
 
-class SetupFailed(Exception):
-    """The child could not re-create the worker or its ``setup()`` raised."""
+class ChildDied(ProcessingError):
+    """Raised when a job process ends unasked; the message says how."""
+
+
+class SetupFailed(ProcessingError):
+    """Raised when a job process could not re-create the worker, or its ``setup()`` raised."""
 
     def __init__(self, report):
-        Exception.__init__(self, "%s: %s" % (report.get("type"), report.get("message")))
+        ProcessingError.__init__(self, "setup() failed in a job process: %s: %s" % (
+            report.get("type"), report.get("message")))
         self.report = report
+
+
+class Spawner(object):
+    """Starts the job processes, all from one thread that lives as long as this process.
+
+    On Linux a job process asks to be killed when its parent dies (so a
+    ``kill -9`` of the worker takes its jobs along). That signal comes when
+    the *thread* that started the child ends, not the process: a processing
+    thread that ends would kill its child, maybe in its ``teardown()``.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._requests = queue.Queue()  # type: Any
+        self._thread = None  # type: Optional[threading.Thread]
+
+    def popen(self, *args, **kwargs):
+        # type: (*Any, **Any) -> subprocess.Popen
+        """``subprocess.Popen(*args, **kwargs)``, done by the spawning thread."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._serve,
+                                                name="topchef-job-process-spawner")
+                self._thread.daemon = True
+                self._thread.start()
+        done = threading.Event()
+        outcome = {}  # type: Dict[str, Any]
+        self._requests.put((args, kwargs, outcome, done))
+        while not done.wait(0.05):  # slices, for signal handlers on Python 2.7
+            pass
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["process"]
+
+    def _serve(self):
+        while True:
+            args, kwargs, outcome, done = self._requests.get()
+            try:
+                outcome["process"] = subprocess.Popen(*args, **kwargs)
+            except BaseException as error:
+                outcome["error"] = error
+            done.set()
+
+
+SPAWNER = Spawner()
 
 
 def signal_name(number):
@@ -152,7 +205,7 @@ class ChildProcess(object):
         :raises SetupFailed: the worker could not be re-created or set up.
         :raises ChildDied: the child ended, or ``keep_waiting()`` turned false.
         """
-        self.process = subprocess.Popen(
+        self.process = SPAWNER.popen(
             [sys.executable, "-c", "import sys; from topchef_client.child import main; "
                                    "sys.exit(main())"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
@@ -264,7 +317,8 @@ class ProcessExecution(object):
 
     def __init__(self, worker):
         self.worker = worker
-        self.spec = child_spec(worker)
+        # In a job process the worker only runs jobs: it needs no spec there.
+        self.spec = None if IN_JOB_PROCESS else child_spec(worker)
 
     def start(self):
         # type: () -> None
@@ -281,12 +335,18 @@ class ProcessExecution(object):
             return True
         worker = self.worker
         lane.child = ChildProcess(self.spec, "%s-%d" % (worker.id[:8], lane.number))
+
+        def wanted():
+            return worker.lifecycle.state in (STARTING, RUNNING) and not lane.abandoned
+
         try:
-            lane.child.start(lambda: worker.lifecycle.state in (STARTING, RUNNING) and
-                             not lane.abandoned)
+            lane.child.start(wanted)
         except (SetupFailed, ChildDied) as error:
             lane.child = None
-            worker.health.failed("setup", error)
+            if wanted():  # else the worker stops: nothing failed
+                worker.health.failed("setup", error)
+                if isinstance(error, SetupFailed) and error.report.get("traceback"):
+                    log.error("%s", error.report["traceback"].rstrip())
             return False
         worker.health.succeeded("setup")
         return True

@@ -113,7 +113,9 @@ class Timekeeper(object):
                 stuck = [lane for lane, _ in overdue if lane.deadline is not None and
                          lane.deadline + INTERRUPT_GRACE <= now]
                 for lane in stuck:
-                    self._watched.pop(lane, None)
+                    # The interruption never came through: cancel it, or it
+                    # would strike whatever that thread runs once its call returns.
+                    raise_in_thread(self._watched.pop(lane), None)
                 if not overdue:
                     # Wake at the next deadline, or in a while to see the state.
                     self._condition.wait(1.0 if wake_at is None else min(1.0, wake_at - now))

@@ -251,7 +251,7 @@ class JobProcessor(object):
         log.error("job %s failed after %.3f s: %s: %s%s", job.id, seconds, report["type"],
                   report["message"], "\n" + report["traceback"] if "traceback" in report else "")
         outcome = self._report(job, report, lane)
-        if failed.crashed:
+        if failed.crashed and worker.recover_abandoned:
             try_to_recover(worker, wait_for_lapse=False)
         return outcome
 
