@@ -365,6 +365,29 @@ def test_the_window_moves_down_the_page_as_jobs_are_taken(seeded_random):
 
 # JobSource: one poll at a time
 
+def a_poll_under_way(page):
+    """A source whose fetch of ``page`` blocks until released, and the thread in it.
+
+    Returns (queue, switch of serving(), source, the polling Taker).
+    """
+    queue = FakeQueue(page)
+    queue.blocking = True
+    serving = Switch()
+    source = make_source(queue, serving=serving)
+    poller = Taker(source)
+    poller.start()
+    assert queue.entered.wait(JOIN_TIMEOUT)
+    return queue, serving, source, poller
+
+
+def a_waiter(source):
+    """A Taker already waiting in take() for the poll under way."""
+    waiter = Taker(source)
+    waiter.start()
+    wait_until_waiting(waiter)
+    return waiter
+
+
 def test_threads_that_take_during_a_poll_wait_for_its_page_and_share_it():
     queue = FakeQueue(jobs(1, 2, 3))
     queue.blocking = True
@@ -382,16 +405,8 @@ def test_threads_that_take_during_a_poll_wait_for_its_page_and_share_it():
 
 
 def test_a_failed_poll_raises_in_the_polling_thread_only():
-    queue = FakeQueue(Boom("queue unreachable"))
-    queue.blocking = True
-    serving = Switch()
-    source = make_source(queue, serving=serving)
-    poller = Taker(source)
-    poller.start()
-    assert queue.entered.wait(JOIN_TIMEOUT)
-    waiter = Taker(source)
-    waiter.start()
-    wait_until_waiting(waiter)
+    queue, serving, source, poller = a_poll_under_way(Boom("queue unreachable"))
+    waiter = a_waiter(source)
     queue.release.set()
     assert isinstance(poller.finish().error, Boom)
     # The waiter does not poll during the failure pause (FOREVER): it goes on
@@ -504,16 +519,8 @@ def test_wake_releases_at_once_every_take_blocked_in_the_idle_pause_once_serving
 
 
 def test_wake_releases_at_once_a_take_waiting_for_another_threads_poll():
-    queue = FakeQueue(jobs(1))
-    queue.blocking = True
-    serving = Switch()
-    source = make_source(queue, serving=serving)
-    poller = Taker(source)
-    poller.start()
-    assert queue.entered.wait(JOIN_TIMEOUT)
-    waiter = Taker(source)
-    waiter.start()
-    wait_until_waiting(waiter)
+    queue, serving, source, poller = a_poll_under_way(jobs(1))
+    waiter = a_waiter(source)
     serving.on = False
     source.wake()
     assert waiter.finish().result is None
@@ -522,13 +529,7 @@ def test_wake_releases_at_once_a_take_waiting_for_another_threads_poll():
 
 
 def test_a_take_whose_poll_ends_after_serving_turned_false_returns_none():
-    queue = FakeQueue(jobs(1))
-    queue.blocking = True
-    serving = Switch()
-    source = make_source(queue, serving=serving)
-    poller = Taker(source)
-    poller.start()
-    assert queue.entered.wait(JOIN_TIMEOUT)
+    queue, serving, source, poller = a_poll_under_way(jobs(1))
     serving.on = False
     source.wake()
     queue.release.set()
