@@ -21,6 +21,7 @@ from topchef_client.testing.pytest_plugin import FAST_WORKER_OPTIONS, stop_worke
 
 from jobs import (ADD_ONE_REGISTRATION_SCHEMA, ADD_ONE_RESULT_SCHEMA,
                   COUNTER_REGISTRATION_SCHEMA)
+import console_scripts
 from support import CLOCK_START, GENERATIONS, TEST_TIMEOUT, ScriptRunner
 
 
@@ -153,6 +154,14 @@ def proxy(server):
 def scripts(tmpdir):
     """``scripts.start(source)``: run a Python script in a subprocess; killed at teardown."""
     runner = ScriptRunner(str(tmpdir))
+    yield runner
+    runner.kill_all()
+
+
+@pytest.fixture
+def cli():
+    """``cli(script, *argv)`` runs a console script to its end; ``cli.start`` starts it."""
+    runner = console_scripts.Runner()
     yield runner
     runner.kill_all()
 

@@ -84,16 +84,6 @@ class Blocking(Client):
         return {"value": parameters["value"] + 1}
 
 
-class Slow(Client):
-    """Takes ``delay`` seconds per job."""
-
-    delay = 0.2
-
-    def run(self, parameters):
-        time.sleep(self.delay)
-        return {"value": parameters["value"] + 1}
-
-
 def counted(worker_class):
     """A subclass of ``worker_class`` whose ``calls`` lists the parameters of every run."""
 

@@ -76,6 +76,22 @@ def stop_http_server(httpd):
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def subprocess_environment(**changes):
+    """This process's environment with the checkout first on PYTHONPATH, and ``changes``.
+
+    A change to ``None`` removes the variable.
+    """
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [REPO_ROOT] + [part for part in [environment.get("PYTHONPATH")] if part])
+    for name, value in changes.items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
+    return environment
+
+
 class Script(object):
     """A Python script running in a subprocess; its stderr goes to ``log_path``."""
 
@@ -125,14 +141,10 @@ class ScriptRunner(object):
         with io.open(path, "w", encoding="utf-8") as script_file:
             script_file.write(textwrap.dedent(source).lstrip())
         log_path = path + ".log"
-        environment = dict(os.environ)
-        environment["PYTHONPATH"] = os.pathsep.join(
-            [REPO_ROOT] + [part for part in [environment.get("PYTHONPATH")] if part])
-        environment["PYTHONUNBUFFERED"] = "1"
         with open(log_path, "wb") as log_file:
             process = subprocess.Popen([sys.executable, path], stdout=log_file,
                                        stderr=subprocess.STDOUT, cwd=self.directory,
-                                       env=environment)
+                                       env=subprocess_environment(PYTHONUNBUFFERED="1"))
         script = Script(process, log_path)
         self.started.append(script)
         return script
@@ -153,12 +165,9 @@ print(json.dumps(sorted(name for name in sys.argv[1:] if name in sys.modules)))
 
 def modules_imported_by(statements, names):
     """Which of the modules ``names`` a fresh interpreter holds after running ``statements``."""
-    environment = dict(os.environ)
-    environment["PYTHONPATH"] = os.pathsep.join(
-        [REPO_ROOT] + [part for part in [environment.get("PYTHONPATH")] if part])
     output = subprocess.check_output(
         [sys.executable, "-c", _LIST_IMPORTED % statements] + list(names),
-        env=environment, cwd=REPO_ROOT)
+        env=subprocess_environment(), cwd=REPO_ROOT)
     return json.loads(output.decode("utf-8").strip().splitlines()[-1])
 
 

@@ -13,8 +13,7 @@ import pytest
 
 from topchef_client import cli as command_line
 
-from test_cli_scripts import (
-    ADD_ONE, FAST, NO_SUCH_ID, ONLY_2017, Runner, assert_one_clean_line)
+from console_scripts import ADD_ONE, FAST, NO_SUCH_ID, ONLY_2017, assert_one_clean_line
 
 #: The password, as given in the address and as the server would receive it.
 PLAIN = "s3cr3tPW"
@@ -25,14 +24,6 @@ PASSWORDS = [PLAIN, ENCODED]
 def credentialed(url, password=ENCODED):
     """``url`` with ``alice:password@`` in it."""
     return url.replace("://", "://alice:%s@" % password, 1)
-
-
-@pytest.fixture
-def cli():
-    """``cli(script, *argv)`` runs a console script to its end (see ``test_cli_scripts``)."""
-    runner = Runner()
-    yield runner
-    runner.kill_all()
 
 
 def assert_no_password(written):

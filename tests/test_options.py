@@ -33,7 +33,7 @@ BAD_WORKER_OPTIONS = [
     ("retries", -1, "from 0"), ("retries", "3", "whole number"),
     ("pool_size", 0, "from 1"), ("generation", "2018", "'2016', '2017'"),
     ("generation", 2018, "'2016', '2017'"), ("headers", {"X-Token": 5}, "strings"),
-    ("verify", "yes" and 1, "True, False or the path"), ("cert", ("a", "b", "c"), "pair"),
+    ("verify", 1, "True, False or the path"), ("cert", ("a", "b", "c"), "pair"),
 ]
 
 

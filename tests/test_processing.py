@@ -10,10 +10,8 @@ from topchef_client import COMPLETED, ERROR, Client, TopChef
 from topchef_client import defaults, polling
 from topchef_client.testing import LocalServer
 
-from jobs import LENIENT_RESULT_SCHEMA
-from support import jobs_by_status, wait_until
-
-ANY_OBJECT = {"type": "object"}
+from jobs import ANY_OBJECT_SCHEMA, LENIENT_RESULT_SCHEMA
+from support import jobs_by_status, messages_naming, wait_until
 
 
 class ReturnsWhatItIsTold(Client):
@@ -33,7 +31,7 @@ BAD_KINDS = ["set", "datetime", "nan", "inf"] + ([] if six.PY2 else ["bytes"])
 
 def test_results_json_cannot_carry_fail_their_jobs_with_a_clear_message_and_no_backoff(
         server, topchef, register_worker, caplog):
-    worker = register_worker(ReturnsWhatItIsTold, ANY_OBJECT, LENIENT_RESULT_SCHEMA,
+    worker = register_worker(ReturnsWhatItIsTold, ANY_OBJECT_SCHEMA, LENIENT_RESULT_SCHEMA,
                              max_failure_backoff=5.0, failure_backoff=1.0)
     jobs = dict((kind, topchef.submit(worker.id, {"kind": kind})) for kind in BAD_KINDS)
     good = topchef.submit(worker.id, {"kind": "good"})
@@ -51,7 +49,7 @@ def test_results_json_cannot_carry_fail_their_jobs_with_a_clear_message_and_no_b
     # Each bad result is one job's failure, not a failure of processing that
     # would make the thread back off (1 s, then 2, 4...): the burst was quick.
     assert worker.healthy
-    assert not [record for record in caplog.records if "processing failed" in record.getMessage()]
+    assert not messages_naming(caplog, "processing failed")
 
 
 class RaisesHugely(Client):
@@ -62,7 +60,7 @@ class RaisesHugely(Client):
 def test_a_huge_error_is_reported_and_logged_cut_to_a_bounded_size(
         server, topchef, register_worker, caplog):
     caplog.set_level(logging.INFO)
-    worker = register_worker(RaisesHugely, ANY_OBJECT, LENIENT_RESULT_SCHEMA)
+    worker = register_worker(RaisesHugely, ANY_OBJECT_SCHEMA, LENIENT_RESULT_SCHEMA)
     jobs = [topchef.submit(worker.id, {"size": 5 * 1024 * 1024}) for _ in range(3)]
 
     stats = worker.burst()
@@ -100,7 +98,7 @@ class RaisesWithATraceback(Client):
 def test_an_error_report_the_server_refuses_is_sent_again_cut_short(small_bodied_server):
     with TopChef(small_bodied_server.url) as topchef:
         worker = RaisesWithATraceback.register_service(
-            small_bodied_server.url, "Deep", "fails deep down", ANY_OBJECT,
+            small_bodied_server.url, "Deep", "fails deep down", ANY_OBJECT_SCHEMA,
             LENIENT_RESULT_SCHEMA, poll_interval=0.01, max_poll_interval=0.05,
             failure_backoff=0.01, max_failure_backoff=0.05)
         job = topchef.submit(worker.id, {"depth": 30})
@@ -124,15 +122,15 @@ def test_a_2016_job_whose_claim_the_server_refuses_is_reported_once_and_not_take
     # sends the parameters back with more fields, and is refused (413).
     blob = "z" * (server.max_body_size - 40)
     with TopChef(server.url) as topchef:
-        service = topchef.register_service("Big", "big parameters", ANY_OBJECT)
+        service = topchef.register_service("Big", "big parameters", ANY_OBJECT_SCHEMA)
         job = topchef.submit(service, {"blob": blob})
         small = topchef.submit(service, {"blob": "small"})
 
-        class Echo(Client):
+        class MeasuresTheBlob(Client):
             def run(self, parameters):
                 return {"length": len(parameters["blob"])}
 
-        worker = Echo(server.url, service.id, poll_interval=0.01, max_poll_interval=0.05,
+        worker = MeasuresTheBlob(server.url, service.id, poll_interval=0.01, max_poll_interval=0.05,
                       failure_backoff=0.01, max_failure_backoff=0.05)
         try:
             stats = worker.burst()
@@ -141,12 +139,11 @@ def test_a_2016_job_whose_claim_the_server_refuses_is_reported_once_and_not_take
         assert topchef.job(small).result == {"length": 5}
     assert (stats.jobs_failed, stats.jobs_completed) == (1, 1)
     assert jobs_by_status(server, service.id)["REGISTERED"][0]["id"] == job.id
-    assert [record for record in caplog.records
-            if job.id in record.getMessage() and "will not take it again" in
-            record.getMessage() and record.levelno == logging.ERROR]
+    assert [message for message in messages_naming(caplog, "will not take it again",
+                                                   logging.ERROR) if job.id in message]
 
 
-def test_a_lone_worker_probes_its_first_jobs_then_one_in_twenty(monkeypatch):
+def test_a_lone_worker_probes_its_first_jobs_then_one_in_twenty():
     contention = polling.Contention()
     probes = [contention.should_recheck() for _ in range(60)]
     assert probes[:polling.PROBE_FIRST] == [True] * polling.PROBE_FIRST
@@ -169,7 +166,7 @@ def test_after_a_sign_of_another_worker_every_job_is_probed_for_a_while(monkeypa
     assert not all(contention.should_recheck() for _ in range(15))
 
 
-class Slow(Client):
+class Echo(Client):
     def run(self, parameters):
         return {"value": parameters["value"]}
 
@@ -180,10 +177,10 @@ def test_a_2017_job_taken_by_another_worker_before_its_claim_is_skipped_and_noti
     server = servers("2017")
     server.reset()
     with TopChef(server.url) as topchef:
-        service = topchef.register_service("Shared", "two workers", ANY_OBJECT)
+        service = topchef.register_service("Shared", "two workers", ANY_OBJECT_SCHEMA)
         taken = topchef.submit(service, {"value": 1})
         free = topchef.submit(service, {"value": 2})
-        worker = Slow(server.url, service.id, poll_interval=0.01, max_poll_interval=0.05)
+        worker = Echo(server.url, service.id, poll_interval=0.01, max_poll_interval=0.05)
         original = worker.connection.job_to_run
 
         def claimed_elsewhere_first(job, recheck=False):
@@ -204,7 +201,7 @@ def test_a_2017_job_taken_by_another_worker_before_its_claim_is_skipped_and_noti
 
 def test_every_job_is_reported_exactly_once_while_runs_fail_in_every_way(
         server, topchef, register_worker):
-    worker = register_worker(ReturnsWhatItIsTold, ANY_OBJECT, LENIENT_RESULT_SCHEMA,
+    worker = register_worker(ReturnsWhatItIsTold, ANY_OBJECT_SCHEMA, LENIENT_RESULT_SCHEMA,
                              threads=3)
     kinds = (BAD_KINDS + ["good"]) * 5
     for kind in kinds:

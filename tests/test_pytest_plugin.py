@@ -1,9 +1,8 @@
 """The pytest plugin: what a user's own test suite gets from installing the package."""
-import os
 
 import pytest
 
-from support import REPO_ROOT, modules_imported_by
+from support import modules_imported_by, subprocess_environment
 
 pytest_plugins = ["pytester"]
 
@@ -119,8 +118,7 @@ def user_suite(request, monkeypatch):
     Where the package is not installed (a checkout), its subprocesses find
     it on the path; where it is, this changes nothing.
     """
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
-        [REPO_ROOT] + [part for part in [os.environ.get("PYTHONPATH")] if part]))
+    monkeypatch.setenv("PYTHONPATH", subprocess_environment()["PYTHONPATH"])
     for name in ("pytester", "testdir"):
         try:
             return request.getfixturevalue(name)

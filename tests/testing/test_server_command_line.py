@@ -1,6 +1,5 @@
 """``python -m topchef_client.testing``: the first stdout line is the URL, flushed at once;
 SIGTERM and SIGINT end it with exit code 0; bad arguments, one line and exit code 2."""
-import os
 import re
 import signal
 import socket
@@ -10,7 +9,7 @@ import sys
 import pytest
 import requests
 
-from support import REPO_ROOT
+from support import subprocess_environment
 from topchef_conformance import (
     GENERATIONS, REQUEST_TIMEOUT, ServerProcess)
 
@@ -63,10 +62,9 @@ PROG = "python -m topchef_client.testing"
 
 def run_server_command(args):
     """Run the command to its end (it must end at once); return (exit code, stdout, stderr)."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([REPO_ROOT] + [p for p in [env.get("PYTHONPATH")] if p])
     process = subprocess.Popen([sys.executable, "-m", "topchef_client.testing"] + list(args),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=subprocess_environment())
     out, err = process.communicate()
     return process.returncode, out.decode("utf-8"), err.decode("utf-8")
 

@@ -7,7 +7,6 @@ section numbers (§2.2) in comments are its. The module must import on Python 2.
 import calendar
 import datetime
 import json
-import os
 import re
 import socket
 import subprocess
@@ -20,7 +19,8 @@ import requests
 import six
 from six.moves import queue
 
-from support import CLOCK_START, GENERATIONS, REPO_ROOT, wait_until  # noqa: F401
+from support import (  # noqa: F401
+    CLOCK_START, GENERATIONS, REPO_ROOT, subprocess_environment, wait_until)
 
 # Seconds that any single HTTP request of the suite may take before it fails.
 REQUEST_TIMEOUT = 10.0
@@ -351,10 +351,8 @@ class ServerProcess(object):
     """``python -m topchef_client.testing ARGS`` with its stdout read line by line."""
 
     def __init__(self, args):
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            [REPO_ROOT] + [p for p in [env.get("PYTHONPATH")] if p])
-        env.pop("PYTHONUNBUFFERED", None)  # the server must flush its URL by itself
+        # The server must flush its URL by itself: no PYTHONUNBUFFERED.
+        env = subprocess_environment(PYTHONUNBUFFERED=None)
         self._stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "topchef_client.testing"] + list(args),
