@@ -29,6 +29,7 @@ import threading
 from six.moves import queue
 
 from topchef_client import defaults
+from topchef_client.binding import CONNECTION_OPTIONS
 from topchef_client.child import decode_length, send_message
 from topchef_client.compat import monotonic
 from topchef_client.exceptions import JobCrashed, ProcessingError
@@ -49,8 +50,7 @@ TIME_LIMIT_STOP_TIMEOUT = 0.5
 
 #: The constructor options that only configure the parent's HTTP connection:
 #: the child never talks to the server, so they are not passed to it.
-PARENT_ONLY_OPTIONS = ("connection", "session", "auth", "headers", "verify", "cert",
-                       "request_timeout", "retries", "pool_size")
+PARENT_ONLY_OPTIONS = ("connection",) + CONNECTION_OPTIONS
 
 
 #: True in a job process: the worker re-created there runs its jobs itself.
