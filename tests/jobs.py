@@ -176,12 +176,14 @@ class Controlled(Client):
     settings. Results: ``{"value": value + 1, "pid": ...}`` and what the
     action adds. ``journal`` is the path of a ``Journal`` (or None), which
     setup(), teardown() and every run write to, whichever process they run in;
-    teardown() takes ``teardown_seconds`` first.
+    setup() takes ``setup_seconds`` first, teardown() ``teardown_seconds``.
     """
 
-    def __init__(self, address, service_id, journal=None, teardown_seconds=0, **options):
+    def __init__(self, address, service_id, journal=None, setup_seconds=0, teardown_seconds=0,
+                 **options):
         Client.__init__(self, address, service_id, **options)
         self.journal = Journal(journal) if journal else None
+        self.setup_seconds = setup_seconds
         self.teardown_seconds = teardown_seconds
         self.runs = collections.Counter()
         self._runs_lock = threading.Lock()
@@ -191,6 +193,8 @@ class Controlled(Client):
             self.journal.write(event, value)
 
     def setup(self):
+        """Takes ``setup_seconds`` (an instrument that opens slowly), then journals."""
+        time.sleep(self.setup_seconds)
         self.note("setup")
 
     def teardown(self):

@@ -333,6 +333,19 @@ def test_each_job_process_sets_up_once_and_tears_down_when_the_worker_stops(
 
 
 @pytest.mark.parametrize("generation", ["2017"])  # the same on both
+def test_process_one_waits_for_a_job_process_that_is_slow_to_set_up(
+        generation, topchef, controlled, journal):
+    # Longer than the slices in which the parent looks for the child's answer.
+    worker = controlled(isolation="process", setup_seconds=0.5)
+    job = topchef.submit(worker.id, {"value": 1})
+
+    done = worker.process_one()
+
+    assert done.id == job.id and done.status == COMPLETED
+    assert done.result["pid"] == journal.pids("setup")[0] != os.getpid()
+
+
+@pytest.mark.parametrize("generation", ["2017"])  # the same on both
 def test_stop_now_tears_down_an_idle_job_process(generation, topchef, controlled, journal):
     # A teardown that takes a moment, as closing an instrument may.
     worker = controlled(isolation="process", teardown_seconds=0.2).start()

@@ -13,10 +13,10 @@ import textwrap
 import pytest
 
 from topchef_client import COMPLETED, REGISTERED, WORKING, TopChef
-from topchef_client.testing.proxy import Delay
+from topchef_client.testing.proxy import Delay, Respond
 
 from jobs import ADD_ONE_REGISTRATION_SCHEMA, ADD_ONE_RESULT_SCHEMA, AddOne, Blocking, counted
-from support import REPO_ROOT, job_update_method, jobs_by_status, wait_until
+from support import REPO_ROOT, job_update_method, jobs_by_status, messages_naming, wait_until
 
 #: Heartbeats in a row, each followed by a jump of the server's clock.
 CLOCK_JUMPS = 5
@@ -353,6 +353,30 @@ def test_stop_now_while_a_result_is_on_its_way_leaves_the_job_completed(
     finished = topchef.job(job)
     assert finished.status == COMPLETED
     assert finished.result == {"value": 3}
+
+
+def test_stop_now_while_the_server_refuses_a_result_gives_the_write_up(
+        generation, proxy, topchef, service, make_worker, caplog):
+    # Single requests: the worker's own loop does the retrying.
+    worker = make_worker(Blocking, address=proxy.url, retries=0).start()
+    job = topchef.submit(service, {"value": 2})
+    assert worker.started.wait(10)
+    # Every write of the job fails from now on, as if the server were down:
+    # the worker keeps trying to report the result until it is told to stop.
+    refused = proxy.add_rule(Respond(503, b"down for maintenance"),
+                             method=job_update_method(generation), path=r"^/jobs/")
+    worker.release.set()
+    wait_until(lambda: refused.hits >= 3)
+
+    worker.stop_now()
+
+    # The given-up thread stops retrying, tries once to put the job back
+    # (refused too), and ends: the job is left to the next start's recovery.
+    wait_until(lambda: not worker.processing_thread.is_alive())
+    assert messages_naming(caplog, "could not be put back in the queue and stays WORKING")
+    assert worker.stats.jobs_completed == 0
+    refused.remove()
+    assert topchef.job(job).status == WORKING
 
 
 def test_process_one_runs_jobs_again_after_the_worker_was_stopped(

@@ -142,9 +142,8 @@ class ThreadExecution(object):
             self.timekeeper.stop()
 
     def prepare(self, lane):
-        # type: (Lane) -> bool
-        """Whether ``lane`` is ready to take a job: here always (setup ran at start)."""
-        return True
+        # type: (Lane) -> None
+        """Make ``lane`` ready to take a job: here it is (setup ran at start)."""
 
     def release(self, lane):
         # type: (Lane) -> None

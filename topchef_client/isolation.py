@@ -34,7 +34,7 @@ from topchef_client.child import decode_length, send_message
 from topchef_client.compat import monotonic
 from topchef_client.exceptions import JobCrashed, ProcessingError
 from topchef_client.execution import RunFailed, time_limit_report
-from topchef_client.lifecycle import RUNNING, STARTING
+from topchef_client.lifecycle import WINDING_DOWN
 
 MYPY = False
 if MYPY:  # type annotations, in comments that Python 2.7 can read
@@ -329,15 +329,22 @@ class ProcessExecution(object):
         pass
 
     def prepare(self, lane):
-        # type: (Lane) -> bool
-        """Make sure ``lane`` has a child that is set up; False if it could not (logged)."""
+        # type: (Lane) -> None
+        """Make sure ``lane`` has a child that is set up.
+
+        :raises SetupFailed: the child could not re-create the worker or
+            set it up (logged).
+        :raises ChildDied: the child ended before it was ready (logged), or
+            the worker winds down meanwhile.
+        """
         if lane.child is not None and lane.child.alive:
-            return True
+            return
         worker = self.worker
         lane.child = ChildProcess(self.spec, "%s-%d" % (worker.id[:8], lane.number))
 
         def wanted():
-            return worker.lifecycle.state in (STARTING, RUNNING) and not lane.abandoned
+            # Not only while running: process_one() prepares a stopped worker.
+            return worker.lifecycle.state not in WINDING_DOWN and not lane.abandoned
 
         try:
             lane.child.start(wanted)
@@ -347,9 +354,8 @@ class ProcessExecution(object):
                 worker.health.failed("setup", error)
                 if isinstance(error, SetupFailed) and error.report.get("traceback"):
                     log.error("%s", error.report["traceback"].rstrip())
-            return False
+            raise
         worker.health.succeeded("setup")
-        return True
 
     def release(self, lane):
         # type: (Lane) -> None

@@ -78,7 +78,9 @@ class JobProcessor(object):
         worker.lifecycle.wait_for(lambda state: state != STARTING)
         try:
             while not lane.abandoned and worker.lifecycle.state == RUNNING:
-                if not worker.execution.prepare(lane):  # its job process, if any
+                try:
+                    worker.execution.prepare(lane)  # its job process, if any
+                except ProcessingError:  # logged: try again after a pause
                     worker.lifecycle.wait_for(lambda state: state != RUNNING, backoff.next())
                     continue
                 try:
@@ -99,8 +101,7 @@ class JobProcessor(object):
                     # A job's own failures are reported by _process: this is
                     # the thread's last line of defence.
                     worker.health.failed("processing", error, job)
-                    worker.lifecycle.wait_for(lambda state: state == ABANDONING,
-                                              backoff.next())
+                    worker.lifecycle.wait_for(lambda state: state != RUNNING, backoff.next())
         finally:
             if not lane.abandoned:
                 worker.execution.release(lane)
@@ -148,8 +149,8 @@ class JobProcessor(object):
         lane = Lane(0)
         if worker.isolation == "thread":
             set_up(worker)
-        elif not worker.execution.prepare(lane):
-            raise worker.health.last_error
+        else:
+            worker.execution.prepare(lane)
         try:
             job = worker.jobs.take(wait=False)
             return None if job is None else self.process(job, lane)
@@ -177,7 +178,7 @@ class JobProcessor(object):
         recheck = job.parameters is not None and self.contention.should_recheck()
         try:
             ready = self._retrying(lambda: worker.connection.job_to_run(job, recheck), "fetch",
-                                   job)
+                                   job, lane)
         except NotFound:
             return None
         if ready is None:
@@ -197,7 +198,7 @@ class JobProcessor(object):
             return self._report(job, error_report(invalid, with_traceback=False), lane)
         try:
             job = self._retrying(lambda: worker.connection.update_job(job, WORKING), "claim",
-                                 job)
+                                 job, lane)
         except NotFound:
             return None
         except BadRequest as refused:
@@ -225,7 +226,7 @@ class JobProcessor(object):
             return None
         try:
             finished = self._write_outcome(
-                job, lambda: worker.connection.update_job(job, COMPLETED, result), "report")
+                job, lambda: worker.connection.update_job(job, COMPLETED, result), "report", lane)
         except (ValidationError, BadRequest) as refused:
             # The server's own draft-4 check disagrees with the local one.
             return self._report(job, error_report(refused, with_traceback=False), lane)
@@ -286,7 +287,7 @@ class JobProcessor(object):
         self._attempts.pop(job.id, None)
         try:
             failed = self._write_outcome(job, lambda: worker.connection.fail_job(
-                job, report, schema), "report the failure of")
+                job, report, schema), "report the failure of", lane)
         except BadRequest as refused:
             log.warning("the server refused the error report of job %s (%s); sending it "
                         "cut short", job.id, refused)
@@ -294,7 +295,7 @@ class JobProcessor(object):
                 :MINIMAL_REPORT_MESSAGE] + " [cut short: the server refused the whole report]"}
             try:
                 failed = self._write_outcome(job, lambda: worker.connection.fail_job(
-                    job, minimal, schema), "report the failure of")
+                    job, minimal, schema), "report the failure of", lane)
             except BadRequest as refused_again:
                 return self._unwritable(job, refused_again)
         if failed is not None:
@@ -310,22 +311,33 @@ class JobProcessor(object):
                   "not take it again", job.id, refused)
         return None
 
-    def _write_outcome(self, job, operation, what):
+    def _write_outcome(self, job, operation, what, lane):
         """Write a job's outcome, retrying; None if the job is gone or given back."""
         try:
-            return self._retrying(operation, what, job)
+            return self._retrying(operation, what, job, lane)
         except NotFound:
             return None
         except (ValidationError, BadRequest):
             raise
         except TopChefError:
-            if self.worker.lifecycle.state != ABANDONING:
+            if not self._stopping_at_once(self.worker.lifecycle.state, lane):
                 raise
-            # stop_now() while the server was unreachable: give the job back.
-            self.requeue(job)
+            # stop_now() while the server was unreachable: give the job back,
+            # in one attempt as stop_now() itself does.
+            self.requeue(job, retry=False)
             return None
 
-    def _retrying(self, operation, what, job):
+    @staticmethod
+    def _stopping_at_once(state, lane):
+        """Whether to give up a write for the job of ``lane`` (None: of no lane).
+
+        ``stop_now()`` gives every lane up before it moves on from
+        ABANDONING, so a lane's flag is what lasts; a write from no lane
+        (the time limit's report) has only the state to watch.
+        """
+        return state == ABANDONING or (lane is not None and lane.abandoned)
+
+    def _retrying(self, operation, what, job, lane=None):
         """Run ``operation`` until it works: the server may be restarting.
 
         Gives up when told to stop at once, and on answers that another
@@ -345,7 +357,7 @@ class JobProcessor(object):
                 raise
             except TopChefError as error:
                 worker.health.failed("processing", error, job)
-                if worker.lifecycle.wait_for(lambda state: state == ABANDONING,
+                if worker.lifecycle.wait_for(lambda state: self._stopping_at_once(state, lane),
                                              backoff.next()):
                     raise
 
