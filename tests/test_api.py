@@ -288,6 +288,14 @@ def test_server_info_describes_the_server(connection):
     assert connection.server_info()["version"] == "0.1dev"
 
 
+def test_server_info_on_a_new_connection_also_learns_the_generation_from_its_get(server):
+    with Connection(server.url, timeout=TEST_TIMEOUT) as fresh:
+        before = server.request_count
+        assert fresh.server_info()["version"] == "0.1dev"
+        assert fresh.generation == server.generation
+        assert server.request_count - before == 1
+
+
 def test_is_alive_is_true_for_a_running_server(connection):
     assert connection.is_alive() is True
 

@@ -135,6 +135,17 @@ def test_the_schema_of_a_service_registered_elsewhere_is_fetched_once(server, se
     assert [stored["parameters"] for stored in server.jobs()] == [{"value": 1}, {"value": 2}]
 
 
+def test_the_schema_is_fetched_once_whatever_form_the_service_id_takes(server, service):
+    forms = [service.id.upper(), "{%s}" % service.id, uuid.UUID(service.id)]
+    with TopChef(server.url, timeout=TEST_TIMEOUT) as other:
+        other.submit(service.id, {"value": 1})
+        after_first = server.request_count
+        for value, form in enumerate(forms, 2):
+            other.submit(form, {"value": value})
+        assert server.request_count - after_first == len(forms)  # the POSTs only
+    assert len(server.jobs()) == 1 + len(forms)
+
+
 def test_submit_without_validation_leaves_it_to_the_server(topchef, service, server):
     with pytest.raises(ValidationError) as caught:
         topchef.submit(service, {"value": 30}, validate=False)

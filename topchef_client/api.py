@@ -129,16 +129,23 @@ class Connection(object):
         if self._generation is None:
             with self._adapter_lock:
                 if self._generation is None:
-                    generation = detect(self.request("GET", "/", retry=retry))
-                    log.info("%s speaks the %s TopChef API", self.address, generation)
-                    self._generation = GENERATIONS[generation](self)
+                    self._choose_adapter(self.request("GET", "/", retry=retry))
         return self._generation
+
+    def _choose_adapter(self, root_reply):
+        """Choose the adapter from a reply to ``GET /`` (hold ``_adapter_lock``)."""
+        generation = detect(root_reply)
+        log.info("%s speaks the %s TopChef API", self.address, generation)
+        self._generation = GENERATIONS[generation](self)
 
     def server_info(self):
         # type: () -> Dict[str, Any]
         """The server's self-description from ``GET /`` (author, version, ...)."""
         reply = self.request("GET", "/")
-        return self._adapter.server_info(reply.checked(reply.document(), dict))
+        with self._adapter_lock:
+            if self._generation is None:  # one GET / serves both
+                self._choose_adapter(reply)
+        return self._generation.server_info(reply.checked(reply.document(), dict))
 
     def is_alive(self):
         # type: () -> bool

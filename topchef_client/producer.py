@@ -16,7 +16,7 @@ from six.moves.collections_abc import Mapping
 from topchef_client import defaults, options
 from topchef_client.api import Connection, given_connection
 from topchef_client.compat import monotonic
-from topchef_client.exceptions import JobFailed, JobNotFound, JobWaitTimeout
+from topchef_client.exceptions import JobFailed, JobNotFound, JobWaitTimeout, ServiceNotFound
 from topchef_client.models import REGISTERED, Job, Service, canonical_id
 from topchef_client.schemas import Schema
 
@@ -134,11 +134,13 @@ class TopChef(object):
         return job
 
     def _parameter_schema(self, service_id):
-        schema = self._parameter_schemas.get(str(service_id))
+        # By the canonical id: a service named in any UUID form is fetched once.
+        service_id = canonical_id(service_id, ServiceNotFound)
+        schema = self._parameter_schemas.get(service_id)
         if schema is None:
             service = self.connection.get_service(service_id)
             schema = Schema(service.job_registration_schema or {}, "parameters")
-            self._parameter_schemas[service.id] = schema
+            self._parameter_schemas[service_id] = schema
         return schema
 
     def job(self, job):
