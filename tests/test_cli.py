@@ -14,6 +14,8 @@ import pytest
 
 from topchef_client import COMPLETED, REGISTERED, TopChef, cli
 
+from topchef_client.testing.proxy import Delay
+
 from jobs import ADD_ONE_REGISTRATION_SCHEMA, ADD_ONE_RESULT_SCHEMA
 from support import REPO_ROOT
 
@@ -232,6 +234,20 @@ def test_worker_burst_runs_the_queued_jobs_and_exits_0(capsys, server, topchef, 
     assert code == 0, err
     assert [topchef.job(job).result for job in jobs] == [{"value": 2}, {"value": 3},
                                                          {"value": 4}]
+
+
+def test_worker_asks_for_its_service_and_the_generation_once(capsys, proxy, topchef, service):
+    job = topchef.submit(service, {"value": 1})
+    # Rules that change nothing, to count the requests they match.
+    roots = proxy.add_rule(Delay(0), method="GET", path=r"^/$")
+    lookups = proxy.add_rule(Delay(0), method="GET", path=r"^/services/%s$" % service.id)
+
+    code, _, err = run_worker(capsys, ADD_ONE, "--address", proxy.url,
+                              "--service-id", service.id, "--burst", "--poll-interval", "0.01")
+
+    assert code == 0, err
+    assert topchef.job(job).status == COMPLETED
+    assert (roots.hits, lookups.hits) == (1, 1)
 
 
 def test_worker_is_also_python_m_topchef_client_worker(capsys, server, topchef, service):

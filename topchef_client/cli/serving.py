@@ -4,10 +4,12 @@ In order, and before any job is run:
 
 1. import the class, and check that it is a concrete ``Client`` (it has
    ``run``), before anything is registered;
-2. ask the server once, with no retries, whether it answers and the service
-   exists: an error is one line and exit 1; a server that accepts the
-   connection and does not answer is said to be awaited within seconds;
-3. register the service (``--register``) or bind to it (``--service-id``);
+2. ask the server once, with no retries, whether it answers (``--register``)
+   or has the service (``--service-id``: the worker's own first look at it,
+   so that ``start()`` asks no more): an error is one line and exit 1; a
+   server that accepts the connection and does not answer is said to be
+   awaited within seconds;
+3. register the service (``--register``) or start the worker bound to it;
 4. serve: the first SIGINT or SIGTERM stops gracefully, the second at once;
    ``--burst``, ``--max-jobs`` and ``--max-idle-time`` stop it by themselves.
 
@@ -34,14 +36,14 @@ from topchef_client.signals import block_until_stopped
 
 MYPY = False
 if MYPY:  # type annotations, in comments that Python 2.7 can read
-    from typing import Any, Dict, Optional, Tuple, Type  # noqa: F401
+    from typing import Any, Callable, Dict, Optional, Tuple, Type  # noqa: F401
 
 log = logging.getLogger("topchef_client.cli")
 
 #: Seconds without an answer before the first check says what it waits for
 #: (or half the read timeout, if that is shorter).
 PATIENCE = 1.0
-#: How often the main thread looks at signals and limits while the worker runs.
+#: How often the main thread, waiting for that first answer, takes a signal.
 TICK = 0.2
 
 
@@ -98,16 +100,27 @@ def run_worker(arguments, console):
         canonical_id(arguments.service_id, ServiceNotFound)  # not a UUID: say so now
     address = server_address(arguments)
     options = worker_options(arguments)
-    options["generation"] = check_server(address, arguments.service_id,
-                                         arguments.request_timeout)
     try:
         if schemas is not None:
+            from topchef_client.api import Connection
+            connection = Connection(address, retries=0, timeout=arguments.request_timeout)
+            try:
+                options["generation"] = check_server(connection, lambda: connection.generation)
+            finally:
+                connection.close()
             worker = worker_class.register_service(
                 address, arguments.register, arguments.description, schemas[0], schemas[1],
                 service_timeout=arguments.service_timeout, **options)
             console.say(worker.id)
         else:
             worker = worker_class(address, arguments.service_id, **options)
+            # The worker's own first look at its service: start() asks no more.
+            try:
+                check_server(worker.connection, lambda: worker.binding.fetch(retry=False),
+                             worker.id)
+            except Exception:
+                worker.connection.close()
+                raise
     except (TypeError, ValueError) as error:
         if isinstance(error, TopChefError):
             raise
@@ -119,27 +132,23 @@ def run_worker(arguments, console):
     return EXIT_OK if signum is None else EXIT_SIGNAL_BASE + signum
 
 
-def check_server(address, service_id, request_timeout):
-    # type: (str, Optional[str], Optional[float]) -> str
-    """Ask the server once whether it answers (and has the service); return its generation.
+def check_server(connection, ask, service_id=None):
+    # type: (Any, Callable[[], Any], Optional[str]) -> Any
+    """Call ``ask()``, one attempt at the server through ``connection``; return its answer.
 
-    :raises CommandFailed: it does not answer, or the service does not exist.
+    :raises CommandFailed: the server does not answer, or the service does not exist.
     """
-    from topchef_client.api import Connection
-    connection = Connection(address, retries=0, timeout=request_timeout)
     outcome = {}  # type: Dict[str, Any]
 
-    def ask():
+    def ask_for_outcome():
         try:
-            outcome["generation"] = connection.generation
-            if service_id:
-                connection.get_service(service_id, retry=False)
+            outcome["answer"] = ask()
         except Exception as error:
             outcome["error"] = error
 
     # In a thread, so that the main thread can say what it waits for (and
     # takes Ctrl-C at once on every Python).
-    thread = threading.Thread(target=ask, name="topchef-server-check")
+    thread = threading.Thread(target=ask_for_outcome, name="topchef-server-check")
     thread.daemon = True
     thread.start()
     read_timeout = connection.timeout[1] if isinstance(connection.timeout, tuple) \
@@ -151,7 +160,6 @@ def check_server(address, service_id, request_timeout):
                     "the read timeout of %g s)", connection.address, patience, read_timeout)
         while thread.is_alive():
             thread.join(TICK)
-    connection.close()
     error = outcome.get("error")
     if isinstance(error, ServiceNotFound):
         raise CommandFailed("service %s does not exist at %s" % (service_id, connection.address))
@@ -162,7 +170,7 @@ def check_server(address, service_id, request_timeout):
         raise CommandFailed("cannot reach %s: %s" % (connection.address, error))
     if error is not None:
         raise error
-    return outcome["generation"]
+    return outcome["answer"]
 
 
 class Limits(object):
