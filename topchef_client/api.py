@@ -275,14 +275,16 @@ class Connection(object):
         service_id = canonical_id(service_id, ServiceNotFound)
         return self._adapter.submit_job(service_id, parameters)
 
-    def get_job(self, job_id):
-        # type: (Union[str, uuid.UUID]) -> Job
+    def get_job(self, job_id, service_id=None):
+        # type: (Union[str, uuid.UUID], Optional[str]) -> Job
         """One job, with parameters and result.
 
+        :param service_id: the service the caller knows the job belongs to,
+            for the returned ``Job``: no server says it in a job.
         :raises JobNotFound: no job has this id.
         """
         job_id = canonical_id(job_id, JobNotFound)
-        return self._adapter.get_job(job_id)
+        return self._adapter.get_job(job_id, service_id)
 
     def get_queue(self, service_id, retry=True):
         # type: (Union[str, uuid.UUID], bool) -> List[Job]

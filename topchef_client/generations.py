@@ -7,7 +7,6 @@ the 2017 server, and every server quirk a client meets; nothing outside this
 module asks which generation a server speaks. Comments cite the project's
 reference of the API, docs/server-api.rst, by section and by quirk name.
 """
-import json
 import logging
 
 import six
@@ -15,7 +14,7 @@ import six
 from topchef_client import defaults
 from topchef_client.exceptions import (
     BadRequest, JobNotFound, ProtocolError, ServerError, ServiceNotFound,
-    ValidationError, excerpt)
+    ValidationError)
 from topchef_client.models import (
     COMPLETED, ERROR, REGISTERED, WORKING, Job, Service, canonical_id)
 from topchef_client.schemas import Schema
@@ -78,17 +77,15 @@ class Generation(object):
             if not wrong:
                 return document
             problem = "a %s in the answer has a %s of the wrong type" % (what, wrong[0])
-        if reply is not None:
-            raise reply.error(ProtocolError, problem)
-        raise ProtocolError("%s: %s" % (problem, excerpt(json.dumps(document))))
+        raise reply.error(ProtocolError, problem)
 
-    def job(self, document, service_id=None, reply=None):
+    def job(self, document, service_id, reply):
         document = self.checked(document, "job", self.job_fields, reply)
         return Job(document["id"], document.get("status"), document.get("parameters"),
                    document.get(self.result_field), document.get("date_submitted"),
                    service_id)
 
-    def service(self, document, reply=None):
+    def service(self, document, reply):
         document = self.checked(document, "service", self.service_fields, reply)
         return Service(document["id"], document.get("name"), document.get("description"),
                        document.get("job_registration_schema"),
@@ -114,9 +111,10 @@ class Generation(object):
                              not_found=ServiceNotFound)
         return [self.job(item, service_id, reply) for item in reply.data(list)]
 
-    def get_job(self, job_id):
+    def get_job(self, job_id, service_id=None):
+        """The job, with ``service_id`` as the caller knows it (read from no job document)."""
         reply = self.request("GET", "/jobs/%s" % job_id, not_found=JobNotFound)
-        return self.job(reply.data(dict), reply=reply)
+        return self.job(reply.data(dict), service_id, reply)
 
     def register_service(self, name, description, registration_schema, result_schema,
                          service_timeout):
@@ -145,10 +143,9 @@ class Generation(object):
         if job.parameters is not None and not recheck:
             return job
         try:
-            fresh = self.connection.get_job(job.id)
+            fresh = self.connection.get_job(job.id, job.service_id)
         except JobNotFound:
             return None
-        fresh.service_id = job.service_id
         if fresh.status != REGISTERED:
             log.info("job %s was taken by another worker (now %s)", job.id, fresh.status)
             return None
@@ -267,25 +264,21 @@ class Generation2016(Generation):
         # lists-without-parameters): a finished job is read whole.
         if not job.is_finished or job.parameters is not None:
             return job
-        fresh = self.connection.get_job(job.id)
-        fresh.service_id = job.service_id
-        return fresh
+        return self.connection.get_job(job.id, job.service_id)
 
     def update_job(self, job, status, result, retry=True):
         # PUT replaces parameters and result: fetch whichever is unknown, or
         # the job loses it (a submitted job's result is unknown, not empty).
-        service_id = job.service_id
         if job.parameters is None or (result is None and job.result is None):
-            job = self.connection.get_job(job.id)
+            job = self.connection.get_job(job.id, job.service_id)
         if result is None:
             result = job.result if isinstance(job.result, dict) else {}
         # All three fields, or a 500 (docs/server-api.rst quirk put-needs-all-fields).
         reply = self.request("PUT", "/jobs/%s" % job.id, {
             "status": status, "result": result, "parameters": job.parameters},
             not_found=JobNotFound, retry=retry)
-        updated = self.job(reply.checked(reply.data(dict).get("job_schema"), dict), reply=reply)
-        updated.service_id = service_id
-        return updated
+        return self.job(reply.checked(reply.data(dict).get("job_schema"), dict), job.service_id,
+                        reply)
 
     def fail_job(self, job, error_result, result_schema):
         # No ERROR status (docs/server-api.rst §2.4): COMPLETED with the error

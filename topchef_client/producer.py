@@ -232,10 +232,7 @@ class TopChef(object):
         current = []
         for service_id, group in sorted(by_service.items(), key=lambda item: str(item[0])):
             if service_id is None or len(group) == 1:
-                for job in group:
-                    fresh = self.connection.get_job(job.id)
-                    fresh.service_id = service_id
-                    current.append(fresh)
+                current.extend(self.connection.get_job(job.id, service_id) for job in group)
                 continue
             current.extend(self.connection.poll_jobs(service_id, [job.id for job in group]))
         return current
