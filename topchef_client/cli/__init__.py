@@ -46,11 +46,11 @@ def worker_main(argv=None):
     return run(worker_parser(), argv)
 
 
-def run(parser, argv=None, console=None):
-    # type: (argparse.ArgumentParser, Optional[List[str]], Optional[Console]) -> int
+def run(parser, argv=None):
+    # type: (argparse.ArgumentParser, Optional[List[str]]) -> int
     """Parse ``argv``, run the command, and turn whatever happens into an exit code."""
     arguments = parser.parse_args(argv)
-    console = console or Console()
+    console = Console()
     configure_logging(arguments, console)
     module_name, function_name = arguments.command
     prog = parser.prog + (" " + arguments.command_name

@@ -75,11 +75,11 @@ def choice(choices):
         for allowed in choices:
             if text.upper() == allowed.upper():
                 return allowed
-        try:
+        try:  # refuses it, in the words of every other option check
             options.choice(_NAME, text, choices)
         except ValueError as error:
             raise _refused(error, text, text)
-        return text  # not reached: the check refuses what the loop did not find
+        raise AssertionError("options.choice took %r, which is none of %r" % (text, choices))
     parse.__name__ = "choice"
     return parse
 

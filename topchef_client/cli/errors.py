@@ -14,6 +14,8 @@ import signal
 
 import six
 
+from topchef_client.compat import to_text
+
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 #: A process stopped by a signal exits with 128 plus its number, as shells report it.
 EXIT_SIGNAL_BASE = 128
@@ -42,10 +44,7 @@ _TEXT_PREFIX = re.compile(r"(?<![\w'\"\\])u(?=['\"])")
 def one_line(text):
     # type: (object) -> six.text_type
     """``text`` as one line of plain words, without Python 2.7's ``u'...'`` prefixes."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    line = u" ".join(six.text_type(text).split())
-    return _TEXT_PREFIX.sub(u"", line) if six.PY2 else line
+    return without_prefixes(u" ".join(to_text(text).split()))
 
 
 def without_prefixes(text):
