@@ -33,7 +33,11 @@ _PR_SET_PDEATHSIG = 1
 
 def send_message(stream, message):
     """Write one message (any picklable value) to ``stream``."""
-    data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+    send_pickled(stream, pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+
+
+def send_pickled(stream, data):
+    """Write one message, pickled already, to ``stream``."""
     stream.write(_LENGTH.pack(len(data)) + data)
     stream.flush()
 
@@ -117,13 +121,17 @@ def run_job(worker, fields):
         return ("failed", error_report(error))
     finally:
         worker.processor.set_current_job(None)
-    try:
-        pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
-    except Exception as error:
-        return ("failed", {"type": "ProcessingError", "message": (
-            "run() returned a result that cannot be sent back from the job's process: "
-            "%s: %s" % (type(error).__name__, error))})
     return ("done", result)
+
+
+def pickled_reply(reply):
+    """``reply`` pickled; a result that cannot be pickled fails its job instead."""
+    try:
+        return pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
+    except Exception as error:
+        return pickle.dumps(("failed", {"type": "ProcessingError", "message": (
+            "run() returned a result that cannot be sent back from the job's process: "
+            "%s: %s" % (type(error).__name__, error))}), pickle.HIGHEST_PROTOCOL)
 
 
 class Ended(BaseException):
@@ -170,7 +178,7 @@ def main():
             message = receive_message(inbox)
             if message is None or message[0] == "stop":
                 break
-            send_message(outbox, run_job(worker, message[1]))
+            send_pickled(outbox, pickled_reply(run_job(worker, message[1])))
     except Ended:
         pass  # the parent has given the job up: no answer is awaited
     finally:

@@ -187,7 +187,7 @@ class ChildProcess(object):
         self.spec = spec
         self.name = name
         self.process = None  # type: Any
-        self._buffer = b""
+        self._buffer = bytearray()
 
     def __repr__(self):
         pid = self.process.pid if self.process is not None else None
@@ -209,7 +209,7 @@ class ChildProcess(object):
             [sys.executable, "-c", "import sys; from topchef_client.child import main; "
                                    "sys.exit(main())"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
-        self._buffer = b""
+        self._buffer = bytearray()
         self._send(("init", self.spec))
         while True:
             reply = self._receive(monotonic() + 0.2)
@@ -289,10 +289,12 @@ class ChildProcess(object):
         """The next message, or None when the deadline passes or the child's output ends."""
         descriptor = self.process.stdout.fileno()
         while True:
-            if len(self._buffer) >= 4:
-                length = decode_length(self._buffer[:4])
-                if len(self._buffer) >= 4 + length:
-                    data, self._buffer = self._buffer[4:4 + length], self._buffer[4 + length:]
+            buffer = self._buffer  # a bytearray: reading a large reply stays linear
+            if len(buffer) >= 4:
+                length = decode_length(bytes(buffer[:4]))
+                if len(buffer) >= 4 + length:
+                    data = bytes(buffer[4:4 + length])
+                    del buffer[:4 + length]
                     return pickle.loads(data)
             remaining = None if deadline is None else deadline - monotonic()
             if remaining is not None and remaining <= 0:
@@ -309,7 +311,7 @@ class ChildProcess(object):
             if not chunk:
                 self.process.wait()
                 return None
-            self._buffer += chunk
+            self._buffer.extend(chunk)
 
 
 class ProcessExecution(object):
