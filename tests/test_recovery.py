@@ -15,6 +15,8 @@ import pytest
 
 from topchef_client import COMPLETED, REGISTERED, WORKING, TopChef
 from topchef_client import recovery
+from topchef_client.testing import FaultProxy
+from topchef_client.testing.proxy import Delay
 
 from jobs import (ADD_ONE_RESULT_SCHEMA, ANY_OBJECT_SCHEMA, COUNTER_REGISTRATION_SCHEMA,
                   Controlled, Journal, Recording)
@@ -49,8 +51,9 @@ def clocked_worker(topchef_worker, clocked_server, clocked_service):
     def make(worker_class=Recording, **options):
         # A quick heartbeat, which would keep the service fresh if it beat too soon.
         options.setdefault("heartbeat_interval", 0.05)
-        return topchef_worker(worker_class, address=clocked_server.url,
-                              service_id=clocked_service.id, start=False, **options)
+        options.setdefault("address", clocked_server.url)
+        return topchef_worker(worker_class, service_id=clocked_service.id, start=False,
+                              **options)
 
     return make
 
@@ -91,6 +94,23 @@ def test_jobs_left_working_are_put_back_and_completed_by_a_starting_worker(
     assert not waiting_logged(caplog)
     for job in stranded:
         assert messages_naming(caplog, "job %s was left WORKING" % job.id, logging.WARNING)
+
+
+def test_a_lapsed_heartbeat_costs_one_list_of_the_jobs_and_one_look_at_the_service(
+        clocked_server, clocked_topchef, clocked_service, clocked_worker):
+    stranded = strand(clocked_topchef, clocked_service, [1, 2])
+    clocked_server.clock.advance(LAPSE)
+    with FaultProxy(clocked_server.url) as proxy:
+        # Rules that change nothing, to count the requests they match.
+        lists = proxy.add_rule(Delay(0), method="GET", path=r"/jobs$")
+        looks = proxy.add_rule(Delay(0), method="GET", path=r"^/services/[^/]+$")
+        worker = clocked_worker(address=proxy.url).start()
+
+        wait_until(lambda: statuses(clocked_topchef, stranded) == [COMPLETED] * 2)
+        assert worker.stats.jobs_recovered == 2
+        # Binding the worker to its service is one look; recovery adds one.
+        assert (lists.hits, looks.hits) == (1, 2)
+        assert worker.stop(timeout=10)
 
 
 def test_jobs_left_working_are_left_to_a_worker_whose_heartbeat_stays_fresh(

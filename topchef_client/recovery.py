@@ -49,10 +49,16 @@ def recover_abandoned_jobs(worker, wait_for_lapse=True):
     stranded = stranded_jobs(worker)
     if not stranded:
         return 0
-    if wait_for_lapse and not _heartbeat_lapsed(worker, len(stranded)):
-        return 0
+    if wait_for_lapse:
+        service = worker.connection.get_service(worker.id)
+        if service.has_timed_out is False:
+            # Another worker may be running them: wait for its heartbeat to
+            # lapse, then look again (it may have finished some meanwhile).
+            if not _heartbeat_lapses(worker, service, len(stranded)):
+                return 0
+            stranded = stranded_jobs(worker)
     recovered = 0
-    for job in stranded_jobs(worker) if wait_for_lapse else stranded:
+    for job in stranded:
         try:
             worker.connection.update_job(job, REGISTERED)
         except NotFound:
@@ -64,11 +70,8 @@ def recover_abandoned_jobs(worker, wait_for_lapse=True):
     return recovered
 
 
-def _heartbeat_lapsed(worker, count):
-    """Whether no other worker is alive: its heartbeat lapsed, or lapses within a timeout."""
-    service = worker.connection.get_service(worker.id)
-    if service.has_timed_out is not False:
-        return True
+def _heartbeat_lapses(worker, service, count):
+    """Whether the fresh heartbeat of ``service`` lapses within a service timeout."""
     timeout = float(service.timeout or defaults.DEFAULT_SERVICE_TIMEOUT)
     log.warning("%d job(s) of service %s are WORKING and its heartbeat is fresh: waiting up "
                 "to %g s for the heartbeat of the worker running them to lapse",
