@@ -3,6 +3,7 @@ import pytest
 
 from topchef_client import COMPLETED, ProcessingError, TopChef, ValidationError
 from topchef_client.testing import LocalServer
+from topchef_client.testing.proxy import Delay
 
 from jobs import ADD_ONE_REGISTRATION_SCHEMA, ADD_ONE_RESULT_SCHEMA, AddOne, Raising
 from support import wait_until
@@ -60,6 +61,24 @@ def test_start_without_polling_runs_jobs_but_never_checks_in(clocked_server, mak
         assert worker.stats.heartbeats_sent == 0
         assert topchef.service(service).has_timed_out  # nobody checked in
         assert worker.stop(timeout=10)
+
+
+@pytest.mark.parametrize("generation", ["2017"])  # where the goodbye is a request
+def test_a_restart_without_polling_says_no_goodbye_for_the_run_before(
+        generation, proxy, topchef, service, make_worker):
+    worker = make_worker(AddOne, address=proxy.url).start()
+    wait_until(lambda: topchef.service(service).is_available)
+    assert worker.stop(timeout=10)
+    assert topchef.service(service).is_available is False
+    # Mark it available by hand: a goodbye from the next run would undo it.
+    topchef.connection.set_availability(service.id, True)
+    service_writes = proxy.add_rule(Delay(0), method="PATCH", path=r"^/services/")
+
+    worker.start(should_poll=False)
+    assert worker.stop(timeout=10)
+
+    assert service_writes.hits == 0
+    assert topchef.service(service).is_available is True
 
 
 def test_the_timeout_keyword_is_the_heartbeat_interval(make_worker):

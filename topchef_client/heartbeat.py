@@ -50,9 +50,14 @@ class Heartbeat(object):
     def __init__(self, worker):
         self.worker = worker
         self.thread = None  # type: Optional[threading.Thread]
-        self.said_hello = False
-        self._hello_tried = False
+        self.said_hello = self._hello_tried = False
         self._next_beat_at = None  # type: Optional[float]
+
+    def reset(self):
+        # type: () -> None
+        """Forget the last run: no thread, no hello said (a start without a heartbeat)."""
+        self.thread = None
+        self.said_hello = self._hello_tried = False
 
     @property
     def interval(self):
@@ -71,7 +76,7 @@ class Heartbeat(object):
         that takes longer than a heartbeat interval to start checks in
         meanwhile, so that its service does not time out.
         """
-        self.said_hello = self._hello_tried = False
+        self.reset()
         self._next_beat_at = monotonic() + self.interval if may_beat else None
         self.thread = threading.Thread(target=self._loop,
                                        name="topchef-heartbeat-%s" % self.worker.id[:8])

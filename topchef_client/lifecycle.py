@@ -7,7 +7,7 @@
               stop() / signal / burst done:  DRAINING   (no new job; running ones finish)
               stop_now():                    ABANDONING (running jobs go back to the queue)
                                                 |
-              last processing thread ends:   STOPPING   (heartbeat ends, goodbye, teardown)
+              last processing thread ends:   STOPPING   (teardown, heartbeat ends, goodbye)
                                                 |
                                              STOPPED
 
@@ -40,8 +40,6 @@ class Lifecycle(object):
     def __init__(self):
         self._condition = threading.Condition(threading.Lock())
         self._state = STOPPED
-        #: Counts the starts: a thread of an earlier run can tell it is one.
-        self.run_number = 0
 
     @property
     def state(self):
@@ -49,7 +47,7 @@ class Lifecycle(object):
         return self._state
 
     def __repr__(self):
-        return "<Lifecycle %s, run %d>" % (self._state, self.run_number)
+        return "<Lifecycle %s>" % self._state
 
     def move(self, new, allowed_from):
         # type: (str, Iterable[str]) -> bool
@@ -58,8 +56,6 @@ class Lifecycle(object):
             if self._state not in allowed_from:
                 return False
             self._state = new
-            if new == STARTING:
-                self.run_number += 1
             self._condition.notify_all()
             return True
 

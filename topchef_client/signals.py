@@ -120,8 +120,6 @@ def block_until_stopped(worker, start=None, on_tick=None):
                     log.warning("signal %d: stopping after the running job(s); send it "
                                 "again to stop at once", signals.last)
                     worker.drain()
-                    worker.lifecycle.wake()
-                    worker.jobs.wake()
                 else:
                     log.warning("signal %d again: stopping now", signals.last)
                     worker.stop_now()

@@ -66,7 +66,7 @@ from topchef_client.compat import monotonic
 from topchef_client.exceptions import ServiceNotFound
 from topchef_client.execution import ThreadExecution
 from topchef_client.health import Health, WorkerStats
-from topchef_client.heartbeat import Heartbeat
+from topchef_client.heartbeat import MAX_HEARTBEAT_INTERVAL, Heartbeat
 from topchef_client.isolation import ProcessExecution
 from topchef_client.lanes import Lanes, join_all
 from topchef_client.legacy import OriginalClientNames
@@ -154,7 +154,7 @@ class Client(OriginalClientNames):
         self.threads = options.whole_number("threads", threads, minimum=1, maximum=1024)
         interval = heartbeat_interval if heartbeat_interval is not None else timeout
         self.configured_heartbeat_interval = options.seconds(
-            "heartbeat_interval", interval, allow_none=True, maximum=3600.0)
+            "heartbeat_interval", interval, allow_none=True, maximum=MAX_HEARTBEAT_INTERVAL)
         poll_interval = options.seconds("poll_interval", poll_interval)
         max_poll_interval = options.seconds("max_poll_interval", max_poll_interval)
         self.exit_grace_period = options.seconds("exit_grace_period", exit_grace_period,
@@ -172,9 +172,9 @@ class Client(OriginalClientNames):
         self.stats = WorkerStats()
         self.health = Health()
         self.lifecycle = Lifecycle()
+        self.processor = JobProcessor(self)
         # No jitter while idle: a jittered pause at the cap would poll more
         # often than once per max_poll_interval.
-        self.processor = JobProcessor(self)
         self.jobs = JobSource(self.processor.poll_queue,
                               idle=Backoff(poll_interval, max_poll_interval, jitter=False),
                               failing=Backoff(self.failure_backoff, self.max_failure_backoff),
@@ -301,7 +301,7 @@ class Client(OriginalClientNames):
         if should_poll:
             self.heartbeat.start(may_beat=not self.recover_abandoned)
         else:
-            self.heartbeat.thread = None
+            self.heartbeat.reset()
         self.execution.start()
         self.lanes.start(self.threads)
         start_thread(self)
@@ -324,8 +324,12 @@ class Client(OriginalClientNames):
     def drain(self):
         # type: () -> None
         """Take no new job; running ones finish (``stop`` without waiting)."""
-        if self.lifecycle.move(DRAINING, [STARTING, RUNNING]):
-            self.jobs.wake()
+        if not self.lifecycle.move(DRAINING, [STARTING, RUNNING]):
+            if self.lifecycle.state != DRAINING:
+                return
+            # A signal handler drained without waking anyone (it cannot).
+            self.lifecycle.wake()
+        self.jobs.wake()
 
     def stop_now(self):
         # type: () -> None
