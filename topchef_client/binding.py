@@ -133,5 +133,7 @@ class ServiceBinding(object):
                     monotonic() - self._fetched_at < SCHEMA_REFRESH_INTERVAL:
                 raise
             with self._lock:
-                self.fetch()
+                # Threads that failed together fetch once: the first one.
+                if monotonic() - self._fetched_at >= SCHEMA_REFRESH_INTERVAL:
+                    self.fetch()
             getattr(self, which).validate(document)

@@ -94,11 +94,10 @@ def load_worker_class(spec):
         sys.modules["__topchef_main__"] = value
         with open(spec["main_file"], "rb") as source:
             exec(compile(source.read(), spec["main_file"], "exec"), value.__dict__)
-        names = spec["qualname"].split(".")
     else:
         value = importlib.import_module(spec["module"])
-        names = spec["qualname"].split(".")
-    for name in names:
+    # Not isolation.find_by_name: here a missing name must raise, and say which.
+    for name in spec["qualname"].split("."):
         value = getattr(value, name)
     return value
 
