@@ -261,27 +261,27 @@ class App2016(Application):
         return json_response(request, 200, {"meta": "service %s has heartbeated at %s" % (
             parsed, self.naive_local_text(now))})
 
-    def _service_for_jobs(self, service_id):
+    def _service_for_jobs(self, request, service_id):
         """The service of a ``/services/<id>/jobs`` route, which never parses its id."""
         parsed = parse_uuid(service_id)
         if parsed is None:
             # The database converter raises (docs/server-api.rst quirk non-uuid-service-jobs-500).
             raise HTTPException(500)
-        return self.storage.get_service(parsed)
+        service = self.storage.get_service(parsed)
+        if service is None:
+            raise HTTPException(404, _errors(
+                request, 404, "A service with id %s was not found" % service_id))
+        return service
 
     def list_service_jobs(self, request, service_id):
-        service = self._service_for_jobs(service_id)
-        if service is None:
-            return _errors(request, 404, "A service with id %s was not found" % service_id)
+        service = self._service_for_jobs(request, service_id)
         return json_response(request, 200, {"data": [
             self._job_summary(job)
             for job in self.storage.list_jobs(service.id, summary=True)]})
 
     def submit_job(self, request, service_id):
         body = self._gate(request)
-        service = self._service_for_jobs(service_id)
-        if service is None:
-            return _errors(request, 404, "A service with id %s was not found" % service_id)
+        service = self._service_for_jobs(request, service_id)
         values, problems = fields.load(body, _NEW_JOB_FIELDS)
         if problems:
             return _errors(request, 400, "Schema loading produced errors %s"

@@ -149,7 +149,7 @@ class Respond(Fault):
         if isinstance(body, six.text_type):
             body = body.encode("utf-8")
         self.body = body
-        if self.body and (self.status < 200 or self.status in http11.BODYLESS_STATUSES):
+        if self.body and http11.never_has_body(self.status):
             raise ValueError("a %d response cannot have a body" % self.status)
         if headers is None:
             headers = []
@@ -161,20 +161,10 @@ class Respond(Fault):
 
     def render(self, method, close=False):
         """The raw response to a ``method`` request; ``close`` adds ``Connection: close``."""
-        lines = ["HTTP/1.1 %d %s" % (self.status, http11.reason(self.status))]
-        if self.content_type is not None:
-            lines.append("Content-Type: %s" % self.content_type)
-        lines.extend("%s: %s" % header for header in self.headers)
-        names = set(name.lower() for name, value in self.headers)
-        bodyless = self.status < 200 or self.status in http11.BODYLESS_STATUSES
-        if not bodyless and "content-length" not in names:
-            lines.append("Content-Length: %d" % len(self.body))
-        if close and not self.closes:
-            lines.append("Connection: close")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        if bodyless or method.upper() == "HEAD":
-            return head
-        return head + self.body
+        content_type = [] if self.content_type is None else [
+            ("Content-Type", self.content_type)]
+        return http11.render_response(self.status, http11.reason(self.status),
+                                      content_type + self.headers, self.body, method, close)
 
     def _apply(self, relay, request, rule):
         relay.send(self.render(request.method, close=request.close))

@@ -7,13 +7,16 @@ of the connection. Header fields are lists of ``(name, value)`` pairs in the
 order sent; every lookup ignores the case of the name.
 
 The readers take a stream with ``read_line(deadline)`` and
-``read_exact(count, deadline)``; two kinds exist:
+``read_exact(count, deadline)`` (``read_response_body`` also
+``read_to_end(deadline)``, for bodies that end with the connection); two
+kinds exist:
 
 * ``SocketStream`` buffers a socket that has a short timeout, so that the
   proxy's threads can notice a stop (``check``) or a ``deadline`` while
   they wait;
 * ``FileStream`` wraps a blocking file object, such as the ``rfile`` of the
-  local server's request handler (which reads the request head itself).
+  local server's request handler (which reads the request head itself);
+  it reads requests only, and has no ``read_to_end``.
 
 It needs nothing beyond the standard library and ``six``.
 """
@@ -257,7 +260,7 @@ def read_response_body(stream, method, status, headers, deadline=None):
     Returns ``(body, until_close)``: ``until_close`` when the body ran to the
     end of the connection, which then cannot carry another message.
     """
-    if method.upper() == "HEAD" or status < 200 or status in BODYLESS_STATUSES:
+    if method.upper() == "HEAD" or never_has_body(status):
         return b"", False
     if values(headers, "transfer-encoding"):
         if codings(headers)[-1:] != ["chunked"]:
@@ -351,3 +354,26 @@ def closes(version, headers):
 def reason(status):
     """The standard reason phrase of ``status``."""
     return http_client.responses.get(status, "Unknown")
+
+
+def never_has_body(status):
+    """Whether a response with ``status`` has no body, whatever the request (1xx, 204, 304)."""
+    return status < 200 or status in BODYLESS_STATUSES
+
+
+def render_response(status, reason_phrase, headers, body, method, close):
+    """The bytes of a response to a ``method`` request: its head, and its body if it has one.
+
+    ``headers`` are sent as given; ``Content-Length`` is added unless they
+    have one (or the status has no body), and ``Connection: close`` when
+    ``close`` and they do not say so already.
+    """
+    lines = ["HTTP/1.1 %d %s" % (status, reason_phrase)]
+    lines.extend("%s: %s" % header for header in headers)
+    bodyless = never_has_body(status)
+    if not bodyless and not values(headers, "content-length"):
+        lines.append("Content-Length: %d" % len(body))
+    if close and "close" not in tokens(headers, "connection"):
+        lines.append("Connection: close")
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    return head if bodyless or method.upper() == "HEAD" else head + body

@@ -39,6 +39,7 @@ import threading
 from six.moves.urllib.parse import urlsplit
 
 from topchef_client.compat import monotonic
+from topchef_client.lanes import join_all
 from topchef_client.testing.faults import Delay, Fault, Hang, Reset, Respond, Rule, Truncate
 from topchef_client.testing.relay import Relay, close_quietly
 
@@ -342,7 +343,7 @@ class FaultProxy(object):
             relays = list(self._connections)
         for relay in relays:
             relay.abort(reset)
-        _join_all(threads + [relay.thread for relay in relays], JOIN_TIMEOUT)
+        join_all(threads + [relay.thread for relay in relays], monotonic() + JOIN_TIMEOUT)
 
 
 def close_listener(listener):
@@ -359,11 +360,3 @@ def close_listener(listener):
         pass
     listener.close()
 
-
-def _join_all(threads, timeout):
-    """Join threads within one shared time budget."""
-    deadline = monotonic() + timeout
-    for thread in threads:
-        if thread is threading.current_thread():
-            continue
-        thread.join(max(0.0, deadline - monotonic()))

@@ -20,6 +20,7 @@ import threading
 from six.moves import BaseHTTPServer, socketserver
 
 from topchef_client.compat import monotonic
+from topchef_client.lanes import join_all
 from topchef_client.testing import http11
 from topchef_client.testing.app2016 import App2016
 from topchef_client.testing.app2017 import App2017
@@ -96,20 +97,13 @@ class _RequestHandler(BaseHTTPServer.BaseHTTPRequestHandler):
             pass  # reset, or timed out: nothing more to do for this client
 
     def _send(self, response):
-        lines = ["%s %d %s" % (self.protocol_version, response.status,
-                               self.responses.get(response.status, ("",))[0]),
-                 "Server: %s" % self.server_version,
-                 "Date: %s" % email.utils.formatdate(usegmt=True)]
-        lines.extend("%s: %s" % header for header in response.headers)
-        if response.status not in http11.BODYLESS_STATUSES:
-            lines.append("Content-Length: %d" % len(response.body))
-        if self.close_connection:
-            lines.append("Connection: close")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        send_body = self.command != "HEAD" and response.status not in http11.BODYLESS_STATUSES
+        headers = [("Server", self.server_version),
+                   ("Date", email.utils.formatdate(usegmt=True))] + list(response.headers)
         # One write: headers and body in separate segments would meet Nagle's
         # algorithm and the peer's delayed ACK, and cost 40 ms a request.
-        self.wfile.write(head + response.body if send_body else head)
+        self.wfile.write(http11.render_response(
+            response.status, self.responses.get(response.status, ("",))[0], headers,
+            response.body, self.command, self.close_connection))
 
     def log_message(self, format, *args):
         log.debug("%s - " + format, self.address_string(), *args)
@@ -179,15 +173,13 @@ class _HTTPServer(socketserver.ThreadingMixIn, BaseHTTPServer.HTTPServer):
         """
         with self.connections_lock:
             connections = list(self.connections)
-            threads = list(self.handler_threads - {threading.current_thread()})
+            threads = list(self.handler_threads)
         for connection in connections:
             try:
                 connection.shutdown(socket.SHUT_RDWR)
             except socket.error:
                 pass
-        deadline = monotonic() + timeout
-        for thread in threads:
-            thread.join(max(0.0, deadline - monotonic()))
+        join_all(threads, monotonic() + timeout)
 
 
 class LocalServer(object):
