@@ -229,7 +229,7 @@ class App2017(Application):
         return record
 
     def _load(self, request, field_table):
-        """The values of the JSON body by ``field_table``; a 400 for a missing body or bad fields."""
+        """The values of the JSON body by ``field_table``; a 400 for no body or bad fields."""
         body = self._json_body(request)
         if body is None:
             raise HTTPException(400, _not_json(request))
