@@ -26,6 +26,18 @@ def credentialed(url, password=ENCODED):
     return url.replace("://", "://alice:%s@" % password, 1)
 
 
+def run_here(capsys, caplog, entry_point, argv):
+    """Run a command in this process, logging at every level.
+
+    :returns: its exit code, its standard error, and all it wrote (standard
+        output and error, and the log).
+    """
+    caplog.set_level(logging.DEBUG)
+    code = entry_point(argv)
+    out, err = capsys.readouterr()
+    return code, err, out + err + caplog.text
+
+
 def assert_no_password(written):
     for secret in (PLAIN, ENCODED, DECODED, "s3cr"):
         assert secret not in written, written
@@ -135,41 +147,36 @@ ERRORS = [
                          ids=["-".join(argv[:2])[:20] for argv, _, _ in ERRORS])
 def test_no_error_of_any_command_shows_the_password(
         capsys, caplog, server, argv, code, message, password):
-    caplog.set_level(logging.DEBUG)
+    exit_code, err, written = run_here(capsys, caplog, command_line.main, [
+        "--address", credentialed(server.url, password)] + argv)
 
-    exit_code = command_line.main(["--address", credentialed(server.url, password)] + argv)
-
-    out, err = capsys.readouterr()
     assert exit_code == code
     assert len(err.splitlines()) == 1 and message in err
-    assert_no_password(out + err + caplog.text)
+    assert_no_password(written)
 
 
 @pytest.mark.parametrize("password", PASSWORDS)
 def test_a_wait_that_times_out_does_not_show_the_password(
         capsys, caplog, server, topchef, service, password):
-    caplog.set_level(logging.DEBUG)
     job = topchef.submit(service, {"value": 1})
 
-    code = command_line.main(["wait", job.id, "--timeout", "0.1", "--address",
-                              credentialed(server.url, password)])
+    code, err, written = run_here(capsys, caplog, command_line.main, [
+        "wait", job.id, "--timeout", "0.1", "--address", credentialed(server.url, password)])
 
-    out, err = capsys.readouterr()
     assert code == 1
     assert "%s (last status REGISTERED)" % job.id in err
-    assert_no_password(out + err + caplog.text)
+    assert_no_password(written)
 
 
 @pytest.mark.parametrize("password", PASSWORDS)
 def test_a_worker_that_runs_does_not_show_the_password(
         capsys, caplog, server, topchef, service, password):
-    caplog.set_level(logging.DEBUG)
     job = topchef.submit(service, {"value": 1})
 
-    code = command_line.worker_main([ADD_ONE, "--address", credentialed(server.url, password),
-                                     "--service-id", service.id, "--burst"] + FAST)
+    code, _, written = run_here(capsys, caplog, command_line.worker_main, [
+        ADD_ONE, "--address", credentialed(server.url, password),
+        "--service-id", service.id, "--burst"] + FAST)
 
-    out, err = capsys.readouterr()
     assert code == 0
     assert "job %s completed" % job.id in caplog.text
-    assert_no_password(out + err + caplog.text)
+    assert_no_password(written)
