@@ -14,7 +14,7 @@ restart) start one themselves.
 """
 import pytest
 
-from topchef_client import Connection
+from topchef_client import Connection, TopChef
 from topchef_client.testing import ManualClock, ServerPool
 from topchef_client.testing import pytest_plugin
 from topchef_client.testing.pytest_plugin import FAST_WORKER_OPTIONS, stop_worker
@@ -139,6 +139,13 @@ def clocked_server(clocked_servers, generation):
     server.reset()
     server.clock.set(CLOCK_START)
     return server
+
+
+@pytest.fixture
+def clocked_api(clocked_server):
+    """A ``TopChef`` client of ``clocked_server``."""
+    with TopChef(clocked_server.url, timeout=TEST_TIMEOUT) as topchef:
+        yield topchef
 
 
 @pytest.fixture

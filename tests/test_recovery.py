@@ -13,14 +13,14 @@ import signal
 
 import pytest
 
-from topchef_client import COMPLETED, REGISTERED, WORKING, TopChef
+from topchef_client import COMPLETED, REGISTERED, WORKING
 from topchef_client import recovery
 from topchef_client.testing import FaultProxy
 from topchef_client.testing.proxy import Delay
 
 from jobs import (ADD_ONE_RESULT_SCHEMA, ANY_OBJECT_SCHEMA, COUNTER_REGISTRATION_SCHEMA,
                   Controlled, Journal, Recording)
-from support import TEST_TIMEOUT, jobs_by_status, messages_naming, threads_alive, wait_until
+from support import jobs_by_status, messages_naming, threads_alive, wait_until
 
 #: Past the service timeout of both generations (30 s; 2017 counts a service
 #: timed out only strictly after it).
@@ -34,14 +34,8 @@ def quick_lapse_checks(monkeypatch):
 
 
 @pytest.fixture
-def clocked_topchef(clocked_server):
-    with TopChef(clocked_server.url, timeout=TEST_TIMEOUT) as topchef:
-        yield topchef
-
-
-@pytest.fixture
-def clocked_service(clocked_topchef):
-    return clocked_topchef.register_service("Counter", "Adds one to any integer",
+def clocked_service(clocked_api):
+    return clocked_api.register_service("Counter", "Adds one to any integer",
                                             COUNTER_REGISTRATION_SCHEMA, ADD_ONE_RESULT_SCHEMA)
 
 
@@ -79,15 +73,15 @@ def left_logged(caplog):
 # At start
 
 def test_jobs_left_working_are_put_back_and_completed_by_a_starting_worker(
-        clocked_server, clocked_topchef, clocked_service, clocked_worker, caplog):
-    stranded = strand(clocked_topchef, clocked_service, [1, 2, 3])
-    queued = clocked_topchef.submit(clocked_service, {"value": 4})
+        clocked_server, clocked_api, clocked_service, clocked_worker, caplog):
+    stranded = strand(clocked_api, clocked_service, [1, 2, 3])
+    queued = clocked_api.submit(clocked_service, {"value": 4})
     clocked_server.clock.advance(LAPSE)  # the dead worker's heartbeat has lapsed
 
     worker = clocked_worker().start()
 
-    wait_until(lambda: statuses(clocked_topchef, stranded + [queued]) == [COMPLETED] * 4)
-    assert [clocked_topchef.job(job).result for job in stranded + [queued]] == [
+    wait_until(lambda: statuses(clocked_api, stranded + [queued]) == [COMPLETED] * 4)
+    assert [clocked_api.job(job).result for job in stranded + [queued]] == [
         {"value": value + 1} for value in (1, 2, 3, 4)]
     assert dict(worker.runs) == {1: 1, 2: 1, 3: 1, 4: 1}
     assert worker.stats.jobs_recovered == 3
@@ -97,8 +91,8 @@ def test_jobs_left_working_are_put_back_and_completed_by_a_starting_worker(
 
 
 def test_a_lapsed_heartbeat_costs_one_list_of_the_jobs_and_one_look_at_the_service(
-        clocked_server, clocked_topchef, clocked_service, clocked_worker):
-    stranded = strand(clocked_topchef, clocked_service, [1, 2])
+        clocked_server, clocked_api, clocked_service, clocked_worker):
+    stranded = strand(clocked_api, clocked_service, [1, 2])
     clocked_server.clock.advance(LAPSE)
     with FaultProxy(clocked_server.url) as proxy:
         # Rules that change nothing, to count the requests they match.
@@ -106,7 +100,7 @@ def test_a_lapsed_heartbeat_costs_one_list_of_the_jobs_and_one_look_at_the_servi
         looks = proxy.add_rule(Delay(0), method="GET", path=r"^/services/[^/]+$")
         worker = clocked_worker(address=proxy.url).start()
 
-        wait_until(lambda: statuses(clocked_topchef, stranded) == [COMPLETED] * 2)
+        wait_until(lambda: statuses(clocked_api, stranded) == [COMPLETED] * 2)
         assert worker.stats.jobs_recovered == 2
         # Binding the worker to its service is one look; recovery adds one.
         assert (lists.hits, looks.hits) == (1, 2)
@@ -114,11 +108,11 @@ def test_a_lapsed_heartbeat_costs_one_list_of_the_jobs_and_one_look_at_the_servi
 
 
 def test_jobs_left_working_are_left_to_a_worker_whose_heartbeat_stays_fresh(
-        clocked_server, clocked_topchef, clocked_service, clocked_worker, quick_lapse_checks,
+        clocked_server, clocked_api, clocked_service, clocked_worker, quick_lapse_checks,
         monkeypatch, caplog):
-    stranded = strand(clocked_topchef, clocked_service, [1, 2])
-    queued = clocked_topchef.submit(clocked_service, {"value": 3})
-    clocked_topchef.connection.heartbeat(clocked_service.id)  # another worker is alive
+    stranded = strand(clocked_api, clocked_service, [1, 2])
+    queued = clocked_api.submit(clocked_service, {"value": 3})
+    clocked_api.connection.heartbeat(clocked_service.id)  # another worker is alive
     # The worker waits one service timeout by the server's clock, not the test's.
     monkeypatch.setattr(recovery, "monotonic", clocked_server.clock)
 
@@ -128,29 +122,29 @@ def test_jobs_left_working_are_left_to_a_worker_whose_heartbeat_stays_fresh(
     assert worker.stats.polls == 0
     for _ in range(4):  # 40 s, each step under the timeout, the other worker beating
         clocked_server.clock.advance(10)
-        clocked_topchef.connection.heartbeat(clocked_service.id)
+        clocked_api.connection.heartbeat(clocked_service.id)
 
     wait_until(lambda: left_logged(caplog))
     assert clocked_service.id in left_logged(caplog)[0]
-    assert clocked_topchef.wait(queued, timeout=10) == {"value": 4}
-    assert statuses(clocked_topchef, stranded) == [WORKING, WORKING]
+    assert clocked_api.wait(queued, timeout=10) == {"value": 4}
+    assert statuses(clocked_api, stranded) == [WORKING, WORKING]
     assert dict(worker.runs) == {3: 1}
     assert worker.stats.jobs_recovered == 0
     assert threads_alive(worker)
 
 
 def test_jobs_left_working_are_recovered_once_the_other_heartbeat_lapses(
-        clocked_server, clocked_topchef, clocked_service, clocked_worker, quick_lapse_checks,
+        clocked_server, clocked_api, clocked_service, clocked_worker, quick_lapse_checks,
         caplog):
-    stranded = strand(clocked_topchef, clocked_service, [1, 2])
-    clocked_topchef.connection.heartbeat(clocked_service.id)
+    stranded = strand(clocked_api, clocked_service, [1, 2])
+    clocked_api.connection.heartbeat(clocked_service.id)
 
     worker = clocked_worker().start()
     wait_until(lambda: waiting_logged(caplog))
-    assert statuses(clocked_topchef, stranded) == [WORKING, WORKING]
+    assert statuses(clocked_api, stranded) == [WORKING, WORKING]
     clocked_server.clock.advance(LAPSE)
 
-    wait_until(lambda: statuses(clocked_topchef, stranded) == [COMPLETED, COMPLETED])
+    wait_until(lambda: statuses(clocked_api, stranded) == [COMPLETED, COMPLETED])
     assert dict(worker.runs) == {1: 1, 2: 1}
     assert worker.stats.jobs_recovered == 2
     assert not left_logged(caplog)
@@ -158,15 +152,15 @@ def test_jobs_left_working_are_recovered_once_the_other_heartbeat_lapses(
 
 
 def test_recover_abandoned_false_leaves_jobs_working(
-        clocked_server, clocked_topchef, clocked_service, clocked_worker, caplog):
-    stranded = strand(clocked_topchef, clocked_service, [1, 2])
+        clocked_server, clocked_api, clocked_service, clocked_worker, caplog):
+    stranded = strand(clocked_api, clocked_service, [1, 2])
     clocked_server.clock.advance(LAPSE)
 
     worker = clocked_worker(recover_abandoned=False).start()
-    queued = clocked_topchef.submit(clocked_service, {"value": 3})
+    queued = clocked_api.submit(clocked_service, {"value": 3})
 
-    assert clocked_topchef.wait(queued, timeout=10) == {"value": 4}
-    assert statuses(clocked_topchef, stranded) == [WORKING, WORKING]
+    assert clocked_api.wait(queued, timeout=10) == {"value": 4}
+    assert statuses(clocked_api, stranded) == [WORKING, WORKING]
     assert dict(worker.runs) == {3: 1}
     assert worker.stats.jobs_recovered == 0
     assert not messages_naming(caplog, "left WORKING")
@@ -287,14 +281,14 @@ def test_a_job_whose_2017_worker_was_killed_is_completed_by_the_next_worker(
 
 @pytest.mark.parametrize("generation", ["2016"])
 def test_a_job_whose_2016_worker_was_killed_is_completed_by_the_next_worker(
-        generation, clocked_server, clocked_topchef, clocked_service, clocked_worker, scripts,
+        generation, clocked_server, clocked_api, clocked_service, clocked_worker, scripts,
         tmpdir):
-    job = kill_mid_job(scripts, tmpdir, clocked_topchef, clocked_server.url, clocked_service)
+    job = kill_mid_job(scripts, tmpdir, clocked_api, clocked_server.url, clocked_service)
     clocked_server.clock.advance(LAPSE)
 
     worker = clocked_worker().start()
 
-    assert clocked_topchef.wait(job, timeout=10) == {"value": 8}
+    assert clocked_api.wait(job, timeout=10) == {"value": 8}
     assert dict(worker.runs) == {7: 1}
     assert worker.stats.jobs_recovered == 1
     assert WORKING not in jobs_by_status(clocked_server, clocked_service.id)
