@@ -23,6 +23,7 @@ if MYPY:  # type annotations, in comments that Python 2.7 can read
     from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union  # noqa: F401
     from typing import Mapping as MappingType  # noqa: F401
     import uuid  # noqa: F401
+    from topchef_client.generations import Generation  # noqa: F401
     from topchef_client.models import Job, Service  # noqa: F401
     from topchef_client.schemas import Schema  # noqa: F401
 
@@ -133,19 +134,20 @@ class Connection(object):
         return self._generation
 
     def _choose_adapter(self, root_reply):
-        """Choose the adapter from a reply to ``GET /`` (hold ``_adapter_lock``)."""
+        # type: (Reply) -> Generation
+        """Choose the adapter from a reply to ``GET /`` and return it (hold ``_adapter_lock``)."""
         generation = detect(root_reply)
         log.info("%s speaks the %s TopChef API", self.address, generation)
-        self._generation = GENERATIONS[generation](self)
+        self._generation = adapter = GENERATIONS[generation](self)
+        return adapter
 
     def server_info(self):
         # type: () -> Dict[str, Any]
         """The server's self-description from ``GET /`` (author, version, ...)."""
         reply = self.request("GET", "/")
-        with self._adapter_lock:
-            if self._generation is None:  # one GET / serves both
-                self._choose_adapter(reply)
-        return self._generation.server_info(reply.checked(reply.document(), dict))
+        with self._adapter_lock:  # a first GET / also tells the generation
+            adapter = self._generation or self._choose_adapter(reply)
+        return adapter.server_info(reply.checked(reply.document(), dict))
 
     def is_alive(self):
         # type: () -> bool
